@@ -1,0 +1,44 @@
+"""The composition root: settings in, services out. Nothing else wires things together."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from functools import cached_property
+
+from sqlalchemy.engine import Engine
+
+from deskops.settings import Settings
+from deskops.store.engine import make_engine, migrate
+from deskops.store.uow import UnitOfWork
+
+
+@dataclass
+class Services:
+    """Everything a command or a request needs, built once from settings."""
+
+    settings: Settings
+
+    @cached_property
+    def engine(self) -> Engine:
+        """The database engine, with the schema migrated to the newest revision."""
+        engine = make_engine(self.settings.database_url, echo=self.settings.sql_echo)
+        migrate(engine)
+        return engine
+
+    def uow(self) -> UnitOfWork:
+        """A new unit of work (one transaction)."""
+        return UnitOfWork(self.engine)
+
+    def close(self) -> None:
+        if "engine" in self.__dict__:
+            self.engine.dispose()
+
+
+def build(settings: Settings | None = None, **overrides: object) -> Services:
+    """Build the services; ``overrides`` replace individual settings (e.g. database_url)."""
+    settings = settings or Settings()
+    if overrides:
+        settings = settings.model_copy(update={k: v for k, v in overrides.items() if v is not None})
+    logging.getLogger("deskops").setLevel(settings.log_level.upper())
+    return Services(settings=settings)

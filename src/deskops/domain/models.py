@@ -1,0 +1,205 @@
+"""Pydantic models for everything a support workspace holds."""
+
+from __future__ import annotations
+
+import enum
+import re
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+_WORKSPACE_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
+
+
+class Role(enum.StrEnum):
+    """What a workspace member may do; each role includes the ones before it."""
+
+    viewer = "viewer"
+    editor = "editor"
+    admin = "admin"
+
+    def allows(self, needed: Role) -> bool:
+        """True when this role is at least as strong as ``needed``."""
+        order = [Role.viewer, Role.editor, Role.admin]
+        return order.index(self) >= order.index(needed)
+
+
+class Outcome(enum.StrEnum):
+    ai_resolved = "ai_resolved"
+    human_resolved = "human_resolved"
+    escalated_unresolved = "escalated_unresolved"
+    abandoned = "abandoned"
+
+
+class AuthorKind(enum.StrEnum):
+    customer = "customer"
+    ai_agent = "ai_agent"
+    human_agent = "human_agent"
+    system = "system"
+
+
+class ContentState(enum.StrEnum):
+    draft = "draft"
+    published = "published"
+    archived = "archived"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", use_enum_values=False)
+
+
+class Workspace(_Model):
+    id: int
+    name: str
+    time_zone: str = "UTC"
+    created_at: datetime
+
+    @field_validator("name")
+    @classmethod
+    def _name_is_slug(cls, value: str) -> str:
+        return validate_workspace_name(value)
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        return validate_time_zone(value)
+
+
+def validate_workspace_name(value: str) -> str:
+    """Workspace names are lowercase slugs: they appear in URLs and file names."""
+    if not _WORKSPACE_NAME.match(value):
+        raise ValueError(f"invalid workspace name {value!r}: use 1-63 lowercase letters, digits, '-' or '_'")
+    return value
+
+
+def validate_time_zone(value: str) -> str:
+    """Reject time zones the IANA database does not know."""
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown time zone {value!r} (use an IANA name like 'Europe/Berlin')") from exc
+    return value
+
+
+class Member(_Model):
+    id: int
+    email: str
+    name: str
+    role: Role
+    created_at: datetime
+
+
+class Customer(_Model):
+    external_id: str = Field(min_length=1, max_length=200)
+    """The customer's id in the source system; unique per workspace."""
+    name: str | None = None
+    email: str | None = None
+    plan: str | None = None
+    region: str | None = None
+    company_size: str | None = None
+    signup_date: date | None = None
+    attributes: dict[str, Any] = Field(default_factory=dict)
+    """Custom attributes, as the workspace defines them (may be sparse or empty)."""
+
+
+class Message(_Model):
+    author_kind: AuthorKind
+    text: str
+    created_at: datetime
+    author_name: str | None = None
+    cited_article_ids: list[str] = Field(default_factory=list)
+    """External ids of the help-center articles this message cites."""
+
+
+class Conversation(_Model):
+    external_id: str = Field(min_length=1, max_length=200)
+    customer_external_id: str | None = None
+    created_at: datetime
+    first_response_at: datetime | None = None
+    closed_at: datetime | None = None
+    channel: str
+    topic: str | None = None
+    product_area: str | None = None
+    language: str | None = None
+    ai_involved: bool = False
+    outcome: Outcome | None = None
+    """None while the conversation is still open."""
+    escalated_at: datetime | None = None
+    first_response_seconds: float | None = Field(default=None, ge=0)
+    handling_seconds: float | None = Field(default=None, ge=0)
+    csat: int | None = Field(default=None, ge=1, le=5)
+    reopen_count: int = Field(default=0, ge=0)
+    team: str | None = None
+    tags: list[str] = Field(default_factory=list)
+    attributes: dict[str, Any] = Field(default_factory=dict)
+    messages: list[Message] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _timestamps_in_order(self) -> Conversation:
+        for name in ("first_response_at", "closed_at", "escalated_at"):
+            value = getattr(self, name)
+            if value is not None and value < self.created_at:
+                raise ValueError(f"{name} is before created_at")
+        return self
+
+
+class Article(_Model):
+    external_id: str = Field(min_length=1, max_length=200)
+    title: str = Field(min_length=1)
+    body: str
+    """Markdown."""
+    product_area: str | None = None
+    locale: str = "en"
+    state: ContentState = ContentState.published
+    author: str | None = None
+    created_at: datetime
+    updated_at: datetime
+
+
+class ArticleVersion(Article):
+    version: int = Field(ge=1)
+
+
+class GuidanceRule(_Model):
+    external_id: str
+    title: str
+    body: str
+    """The instruction as written for the front-line agent."""
+    kind: str = "general"
+    """tone, scope, handover or forbidden."""
+    condition: dict[str, Any] = Field(default_factory=dict)
+    """Segment the rule applies to, e.g. {"plan": "enterprise", "product_area": "billing"}."""
+    enabled: bool = True
+    updated_at: datetime
+    version: int = 1
+
+
+class ProcedureStep(_Model):
+    instruction: str
+    requires: list[str] = Field(default_factory=list)
+
+
+class Procedure(_Model):
+    external_id: str
+    title: str
+    trigger_topics: list[str] = Field(default_factory=list)
+    steps: list[ProcedureStep]
+    required_data: list[str] = Field(default_factory=list)
+    enabled: bool = True
+    updated_at: datetime
+    version: int = 1
+
+
+class AgentSettings(_Model):
+    settings: dict[str, Any]
+    updated_at: datetime
+    version: int = 1
+
+
+class Event(_Model):
+    name: str = Field(min_length=1)
+    occurred_at: datetime
+    customer_external_id: str | None = None
+    properties: dict[str, Any] = Field(default_factory=dict)

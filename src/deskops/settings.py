@@ -1,0 +1,25 @@
+"""Runtime settings, read from the environment (prefix ``DESKOPS_``) only when asked."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite:///.deskops/deskops.db"
+
+
+class Settings(BaseSettings):
+    """Everything deskops can be configured with. See docs/configuration.md."""
+
+    model_config = SettingsConfigDict(env_prefix="DESKOPS_", env_file=".env", extra="ignore")
+
+    database_url: str = Field(
+        DEFAULT_DATABASE_URL,
+        description="SQLAlchemy URL of the system of record: sqlite:///PATH or postgresql+psycopg://...",
+    )
+    data_dir: Path = Field(Path(".deskops"), description="Folder for local state (indexes, caches).")
+    demo_workspace: str = Field("demo", description="Name of the workspace `make run` builds and shows.")
+    log_level: str = Field("WARNING", description="Python logging level for deskops' own loggers.")
+    sql_echo: bool = Field(False, description="Log every SQL statement (debugging only).")

@@ -1,0 +1,1 @@
+"""The workspace simulator: a realistic support operation with known, injected incidents."""

@@ -1,0 +1,291 @@
+"""Build a whole simulated workspace: plan, generate, write in one transaction, record the truth."""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import numpy as np
+
+from deskops.simulate import _catalog as catalog
+from deskops.simulate.content import ContentPlan, build_content, find_topic
+from deskops.simulate.customers import make_customers
+from deskops.simulate.events import event_rows
+from deskops.simulate.incidents import (
+    Incident,
+    IncidentPlan,
+    incident_document,
+    quiet_periods,
+    write_truth,
+)
+from deskops.simulate.outcomes import SlowRegion, decide
+from deskops.simulate.transcripts import CONVERSATION_COLUMNS, MESSAGE_COLUMNS, TranscriptWriter, add_typos
+from deskops.simulate.volume import Outage, Surge, arrivals
+from deskops.store import tables
+from deskops.store.bulk import BulkLoader
+from deskops.store.uow import UnitOfWork
+
+DEFAULT_END = date(2026, 11, 1)
+CHUNK = 20_000
+CUSTOMER_COLUMNS = (
+    "id",
+    "external_id",
+    "name",
+    "email",
+    "plan",
+    "region",
+    "company_size",
+    "signup_date",
+    "attributes",
+)
+
+
+@dataclass(frozen=True)
+class SimulationConfig:
+    seed: int = 7
+    conversations: int = 20_000
+    days: int = 120
+    end: date = DEFAULT_END
+    """The simulated period ends at local midnight starting this day (exclusive)."""
+    time_zone: str = "America/New_York"
+    workspace: str = "demo"
+
+    def __post_init__(self) -> None:
+        if self.conversations < 1:
+            raise ValueError("--conversations must be at least 1")
+        if not 14 <= self.days <= 3650:
+            raise ValueError("--days must be between 14 and 3650 (incidents need room)")
+
+
+@dataclass
+class SimulationReport:
+    workspace: str
+    conversations: int
+    messages: int
+    customers: int
+    articles: int
+    events: int
+    start: str
+    end: str
+    seconds: float
+    truth_path: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def simulate_workspace(
+    *,
+    uow: UnitOfWork,
+    config: SimulationConfig,
+    truth_path: Path,
+    replace: bool = False,
+    progress: Callable[[int], None] | None = None,
+) -> SimulationReport:
+    """Generate and store the workspace, then write the ground truth to ``truth_path``.
+
+    Everything is written in one transaction: if anything fails, the database is as it was.
+    ``progress`` is called with the number of conversations written so far.
+    """
+    began = time.perf_counter()
+    tz = ZoneInfo(config.time_zone)
+    end = datetime.combine(config.end, datetime.min.time(), tz).astimezone(UTC)
+    start = (datetime.combine(config.end - timedelta(days=config.days), datetime.min.time(), tz)).astimezone(
+        UTC
+    )
+    plan = IncidentPlan(start, end)
+    rng = np.random.default_rng(config.seed)
+    py_rng = random.Random(config.seed)
+
+    stale_topic = find_topic("payout_timing")
+    launch_topic = find_topic("shopify", area="integrations")
+    outage = Outage("whatsapp", plan.at(0.2), plan.at(0.2) + plan.length(1.5))
+    surge = Surge("integrations", launch_topic.key, plan.at(0.35), plan.at(0.35) + plan.length(10), peak=3.0)
+    guidance_window = (plan.at(0.5), plan.at(0.5) + plan.length(9))
+    slow = SlowRegion("EU", plan.at(0.65), plan.at(0.65) + plan.length(10))
+    stale_start = plan.at(0.8)
+
+    content = build_content(
+        rng=py_rng,
+        start=start,
+        end=end,
+        stale_topic=stale_topic,
+        incident_start=stale_start,
+        guidance_incident=guidance_window,
+    )
+    customers = make_customers(rng, count=max(20, config.conversations // 5), start=start, end=end)
+    arrived = arrivals(
+        rng, count=config.conversations, start=start, days=config.days, tz=tz, surge=surge, outage=outage
+    )
+    outcomes = decide(
+        rng,
+        arrivals=arrived,
+        customers=customers,
+        content=content,
+        guidance_window=guidance_window,
+        slow_region=slow,
+        end=end,
+    )
+
+    directory = uow.workspaces
+    if directory.find(config.workspace) is not None:
+        if not replace:
+            raise FileExistsError(
+                f"workspace {config.workspace!r} already exists (pass --replace to rebuild it)"
+            )
+        directory.delete(config.workspace)
+    workspace = directory.create(config.workspace, time_zone=config.time_zone)
+    scope = uow.workspace(workspace)
+    for _, article in content.articles:
+        scope.articles.save(article)
+    for rule in content.rules:
+        scope.guidance.save(rule)
+    for procedure in content.procedures:
+        scope.procedures.save(procedure)
+    for at, settings in content.settings:
+        scope.agent_settings.save(settings, at=at)
+
+    loader = BulkLoader(uow.connection, workspace.id)
+    customer_rows = [(*row[:-1], json.dumps(row[-1])) for row in customers.rows(rng)]
+    loader.append(tables.customers, CUSTOMER_COLUMNS, customer_rows)
+    writer = TranscriptWriter(
+        seed=config.seed, arrivals=arrived, outcomes=outcomes, customers=customers, content=content
+    )
+    messages = 0
+    for lo in range(0, config.conversations, CHUNK):
+        hi = min(lo + CHUNK, config.conversations)
+        conversation_rows, message_rows = writer.rows(lo, hi)
+        loader.append(tables.conversations, CONVERSATION_COLUMNS, conversation_rows)
+        loader.append(tables.messages, MESSAGE_COLUMNS, message_rows)
+        messages += len(message_rows)
+        if progress:
+            progress(hi)
+    events = event_rows(
+        rng,
+        customers=customers,
+        start=start,
+        end=end,
+        count=config.conversations // 3,
+        surge=surge,
+        stale_start=stale_start,
+    )
+    loader.append(tables.events, ("id", "name", "occurred_at", "customer_id", "properties"), events)
+
+    incidents = _incidents(content, stale_topic.key, stale_start, end, surge, outage, guidance_window, slow)
+    truth = {
+        "workspace": config.workspace,
+        "seed": config.seed,
+        "period": {"start": start.isoformat(), "end": end.isoformat(), "time_zone": config.time_zone},
+        "incidents": [incident_document(i) for i in incidents],
+        "quiet_periods": quiet_periods(start, end, incidents),
+        "content_issues": content.issues,
+        "search_queries": search_queries(py_rng, content),
+    }
+    uow.commit()
+    write_truth(truth_path, truth)
+    return SimulationReport(
+        workspace=config.workspace,
+        conversations=config.conversations,
+        messages=messages,
+        customers=len(customers),
+        articles=len({a.external_id for _, a in content.articles}),
+        events=len(events),
+        start=start.isoformat(),
+        end=end.isoformat(),
+        seconds=round(time.perf_counter() - began, 2),
+        truth_path=str(truth_path),
+    )
+
+
+def _incidents(
+    content: ContentPlan,
+    stale_topic: str,
+    stale_start: datetime,
+    end: datetime,
+    surge: Surge,
+    outage: Outage,
+    guidance_window: tuple[datetime, datetime],
+    slow: SlowRegion,
+) -> list[Incident]:
+    stale = find_topic(stale_topic)
+    assert stale.change is not None
+    return [
+        Incident(
+            "outage-whatsapp",
+            "channel_outage",
+            outage.start,
+            outage.end,
+            {"channel": outage.channel},
+            "conversation_volume",
+            "down",
+            f"The {outage.channel} channel stopped delivering messages.",
+            {"channel": outage.channel},
+        ),
+        Incident(
+            "launch-shopify",
+            "launch_surge",
+            surge.start,
+            surge.end,
+            {"product_area": surge.area},
+            "conversation_volume",
+            "up",
+            f"Launch of the {surge.topic.replace('_', ' ')} feature brought a wave of questions.",
+            {"topic": surge.topic},
+        ),
+        Incident(
+            "guidance-starter-billing",
+            "guidance_misconfiguration",
+            *guidance_window,
+            {"plan": "Starter", "product_area": "billing"},
+            "escalation_rate",
+            "up",
+            "The Enterprise billing hand-over rule was edited to target the Starter plan by mistake.",
+            {"guidance_rule": content.misconfigured_rule, "bad_version": 2, "fixed_version": 3},
+        ),
+        Incident(
+            "csat-eu",
+            "csat_drop",
+            slow.start,
+            slow.end,
+            {"region": slow.region},
+            "csat_average",
+            "down",
+            f"Human first replies in {slow.region} were {slow.factor:g}x slower (staffing gap).",
+            {"metric": "human_first_reply_wait"},
+        ),
+        Incident(
+            "stale-payouts",
+            "stale_article",
+            stale_start,
+            end,
+            {"topic": stale_topic},
+            "escalation_rate",
+            "up",
+            f"Product change ('{stale.change[1]}') left the article stating '{stale.change[0]}'.",
+            {"article": content.coverage[stale_topic].article_id, "new_fact": stale.change[1]},
+        ),
+    ]
+
+
+def search_queries(r: random.Random, content: ContentPlan) -> list[dict[str, Any]]:
+    """Customer phrasings labelled with the published articles that answer them (none: abstain)."""
+    queries = []
+    for topic in catalog.TOPICS:
+        cover = content.coverage[topic.key]
+        relevant = [cover.article_id] if cover.article_id else []
+        relevant += sorted(
+            {a.external_id for _, a in content.articles if a.title == f"FAQ: {topic.title.lower()}"}
+        )
+        for phrasing in topic.phrasings:
+            queries.append({"query": phrasing, "topic": topic.key, "relevant": relevant, "typo": False})
+            misspelt = add_typos(r, phrasing) if r.random() < 0.25 else phrasing
+            if misspelt != phrasing:
+                queries.append({"query": misspelt, "topic": topic.key, "relevant": relevant, "typo": True})
+    return queries

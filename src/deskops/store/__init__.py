@@ -1,0 +1,1 @@
+"""The system of record: tables, migrations, repositories scoped to one workspace."""

@@ -1,0 +1,133 @@
+"""Conversations and their messages."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from deskops.domain.models import Conversation, Message
+from deskops.store import tables as t
+from deskops.store.repositories._base import (
+    BATCH,
+    NotFound,
+    UpsertByExternalId,
+    UpsertCounts,
+    batched,
+    row_dict,
+)
+from deskops.store.repositories.customers import CustomerRepository
+
+_MESSAGE_FIELDS = ("author_kind", "author_name", "text", "created_at", "cited_article_ids")
+
+
+class ConversationRepository(UpsertByExternalId):
+    def upsert_many(self, conversations: Sequence[Conversation]) -> UpsertCounts:
+        """Insert new conversations, update changed ones (messages replaced), skip identical ones."""
+        customer_ids = CustomerRepository(self._conn, self.workspace_id).ensure(
+            c.customer_external_id for c in conversations if c.customer_external_id
+        )
+        rows = []
+        for conversation in conversations:
+            row = conversation.model_dump(mode="python", exclude={"messages", "customer_external_id"})
+            row["outcome"] = conversation.outcome.value if conversation.outcome else None
+            row["customer_id"] = customer_ids.get(conversation.customer_external_id or "")
+            rows.append(row)
+        counts, ids, changed = self._upsert_rows(t.conversations, rows)
+
+        # A conversation whose row is unchanged may still have new or edited messages.
+        unchanged = [c for c in conversations if c.external_id not in changed]
+        stored = self._messages_by_conversation([ids[c.external_id] for c in unchanged])
+        for conversation in unchanged:
+            if stored.get(ids[conversation.external_id], []) != _message_tuples(conversation.messages):
+                changed.add(conversation.external_id)
+                counts.unchanged -= 1
+                counts.updated += 1
+
+        rewrite = [ids[c.external_id] for c in conversations if c.external_id in changed]
+        for chunk in batched(rewrite, BATCH):
+            self._conn.execute(
+                sa.delete(t.messages).where(self._where(t.messages), t.messages.c.conversation_id.in_(chunk))
+            )
+        message_rows = [
+            {
+                "workspace_id": self.workspace_id,
+                "conversation_id": ids[c.external_id],
+                "seq": seq,
+                **m.model_dump(mode="python"),
+                "author_kind": m.author_kind.value,
+            }
+            for c in conversations
+            if c.external_id in changed
+            for seq, m in enumerate(c.messages)
+        ]
+        if message_rows:
+            self._conn.execute(sa.insert(t.messages), message_rows)
+        return counts
+
+    def _messages_by_conversation(self, conversation_ids: Sequence[int]) -> dict[int, list[tuple[Any, ...]]]:
+        found: dict[int, list[tuple[Any, ...]]] = {}
+        for chunk in batched(sorted(conversation_ids), BATCH):
+            rows = self._conn.execute(
+                sa.select(t.messages)
+                .where(self._where(t.messages), t.messages.c.conversation_id.in_(chunk))
+                .order_by(t.messages.c.conversation_id, t.messages.c.seq)
+            )
+            for row in rows:
+                found.setdefault(row.conversation_id, []).append(
+                    tuple(getattr(row, f) for f in _MESSAGE_FIELDS)
+                )
+        return found
+
+    def get(self, external_id: str) -> Conversation:
+        """One conversation with its messages."""
+        c, cu = t.conversations, t.customers
+        row = self._conn.execute(
+            sa.select(c, cu.c.external_id.label("customer_external_id"))
+            .join_from(
+                c,
+                cu,
+                sa.and_(cu.c.workspace_id == c.c.workspace_id, cu.c.id == c.c.customer_id),
+                isouter=True,
+            )
+            .where(self._where(c), c.c.external_id == external_id)
+        ).first()
+        if row is None:
+            raise NotFound(f"no conversation {external_id!r} in this workspace")
+        messages = self._conn.execute(
+            sa.select(t.messages)
+            .where(self._where(t.messages), t.messages.c.conversation_id == row.id)
+            .order_by(t.messages.c.seq)
+        )
+        fields = row_dict(row, drop=("workspace_id", "id", "customer_id"))
+        fields["messages"] = [
+            Message(**row_dict(m, drop=("workspace_id", "conversation_id", "seq"))) for m in messages
+        ]
+        return Conversation(**fields)
+
+    def list_external_ids(
+        self, *, start: datetime | None = None, end: datetime | None = None, limit: int = 100
+    ) -> list[str]:
+        """External ids of conversations created in [start, end), oldest first."""
+        c = t.conversations
+        query = sa.select(c.c.external_id).where(self._where(c))
+        if start is not None:
+            query = query.where(c.c.created_at >= start)
+        if end is not None:
+            query = query.where(c.c.created_at < end)
+        return list(self._conn.execute(query.order_by(c.c.created_at, c.c.id).limit(limit)).scalars())
+
+    def count(self) -> int:
+        return self._count(t.conversations)
+
+    def count_messages(self) -> int:
+        return self._count(t.messages)
+
+
+def _message_tuples(messages: Sequence[Message]) -> list[tuple[Any, ...]]:
+    return [
+        tuple(m.author_kind.value if f == "author_kind" else getattr(m, f) for f in _MESSAGE_FIELDS)
+        for m in messages
+    ]

@@ -1,0 +1,50 @@
+"""Customers of a workspace and their attributes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import sqlalchemy as sa
+
+from deskops.domain.models import Customer
+from deskops.store import tables as t
+from deskops.store.repositories._base import NotFound, UpsertByExternalId, UpsertCounts, row_dict
+
+
+class CustomerRepository(UpsertByExternalId):
+    def upsert_many(self, customers: Sequence[Customer]) -> UpsertCounts:
+        counts, _, _ = self._upsert_rows(t.customers, [c.model_dump(mode="python") for c in customers])
+        return counts
+
+    def ensure(self, external_ids: Iterable[str]) -> dict[str, int]:
+        """Ids of the given customers, creating bare records for the ones not seen before."""
+        wanted = set(external_ids)
+        ids = self._ids_by_external_id(t.customers, wanted)
+        missing = sorted(wanted - ids.keys())
+        if missing:
+            _, new_ids, _ = self._upsert_rows(
+                t.customers, [Customer(external_id=e).model_dump(mode="python") for e in missing]
+            )
+            ids.update(new_ids)
+        return ids
+
+    def get(self, external_id: str) -> Customer:
+        row = self._conn.execute(
+            sa.select(t.customers).where(self._where(t.customers), t.customers.c.external_id == external_id)
+        ).first()
+        if row is None:
+            raise NotFound(f"no customer {external_id!r} in this workspace")
+        return Customer(**row_dict(row, drop=("workspace_id", "id")))
+
+    def list(self, *, limit: int = 100, offset: int = 0) -> list[Customer]:
+        rows = self._conn.execute(
+            sa.select(t.customers)
+            .where(self._where(t.customers))
+            .order_by(t.customers.c.id)
+            .limit(limit)
+            .offset(offset)
+        )
+        return [Customer(**row_dict(row, drop=("workspace_id", "id"))) for row in rows]
+
+    def count(self) -> int:
+        return self._count(t.customers)

@@ -1,0 +1,292 @@
+"""Table definitions. ``workspace_id`` leads every primary key, unique key and index.
+
+That keeps each tenant's rows together and makes the schema shardable by
+workspace (Citus-style) without cross-tenant joins.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from deskops.store.types import JSONColumn, UTCDateTime
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+    }
+)
+
+
+def _workspace_fk() -> sa.Column[int]:
+    return sa.Column(
+        "workspace_id", sa.Integer, sa.ForeignKey("workspaces.id", ondelete="CASCADE"), nullable=False
+    )
+
+
+workspaces = sa.Table(
+    "workspaces",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(63), nullable=False, unique=True),
+    sa.Column("time_zone", sa.String(64), nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)
+
+members = sa.Table(
+    "members",
+    metadata,
+    _workspace_fk(),
+    sa.Column("id", sa.Integer, nullable=False),
+    sa.Column("email", sa.String(320), nullable=False),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.PrimaryKeyConstraint("workspace_id", "id"),
+    sa.UniqueConstraint("workspace_id", "email"),
+    sa.CheckConstraint("role in ('viewer', 'editor', 'admin')", name="role"),
+)
+
+api_tokens = sa.Table(
+    "api_tokens",
+    metadata,
+    _workspace_fk(),
+    sa.Column("id", sa.Integer, nullable=False),
+    sa.Column("member_id", sa.Integer, nullable=False),
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("prefix", sa.String(16), nullable=False),
+    sa.Column("label", sa.String(200), nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("last_used_at", UTCDateTime),
+    sa.Column("revoked_at", UTCDateTime),
+    sa.PrimaryKeyConstraint("workspace_id", "id"),
+    sa.ForeignKeyConstraint(
+        ["workspace_id", "member_id"], ["members.workspace_id", "members.id"], ondelete="CASCADE"
+    ),
+)
+
+customers = sa.Table(
+    "customers",
+    metadata,
+    _workspace_fk(),
+    sa.Column("id", sa.Integer, nullable=False),
+    sa.Column("external_id", sa.String(200), nullable=False),
+    sa.Column("name", sa.String(200)),
+    sa.Column("email", sa.String(320)),
+    sa.Column("plan", sa.String(64)),
+    sa.Column("region", sa.String(64)),
+    sa.Column("company_size", sa.String(32)),
+    sa.Column("signup_date", sa.Date),
+    sa.Column("attributes", JSONColumn, nullable=False),
+    sa.PrimaryKeyConstraint("workspace_id", "id"),
+    sa.UniqueConstraint("workspace_id", "external_id"),
+)
+
+conversations = sa.Table(
+    "conversations",
+    metadata,
+    _workspace_fk(),
+    sa.Column("id", sa.Integer, nullable=False),
+    sa.Column("external_id", sa.String(200), nullable=False),
+    sa.Column("customer_id", sa.Integer),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("first_response_at", UTCDateTime),
+    sa.Column("closed_at", UTCDateTime),
+    sa.Column("channel", sa.String(32), nullable=False),
+    sa.Column("topic", sa.String(100)),
+    sa.Column("product_area", sa.String(64)),
+    sa.Column("language", sa.String(16)),
+    sa.Column("ai_involved", sa.Boolean, nullable=False),
+    sa.Column("outcome", sa.String(32)),
+    sa.Column("escalated_at", UTCDateTime),
+    sa.Column("first_response_seconds", sa.Float),
+    sa.Column("handling_seconds", sa.Float),
+    sa.Column("csat", sa.SmallInteger),
+    sa.Column("reopen_count", sa.Integer, nullable=False),
+    sa.Column("team", sa.String(64)),
+    sa.Column("tags", JSONColumn, nullable=False),
+    sa.Column("attributes", JSONColumn, nullable=False),
+    sa.PrimaryKeyConstraint("workspace_id", "id"),
+    sa.UniqueConstraint("workspace_id", "external_id"),
+    sa.ForeignKeyConstraint(
+        ["workspace_id", "customer_id"], ["customers.workspace_id", "customers.id"], ondelete="SET NULL"
+    ),
+    sa.CheckConstraint(
+        "outcome is null or outcome in "
+        "('ai_resolved', 'human_resolved', 'escalated_unresolved', 'abandoned')",
+        name="outcome",
+    ),
+    sa.CheckConstraint("csat is null or (csat between 1 and 5)", name="csat"),
+    sa.Index(None, "workspace_id", "created_at"),
+    sa.Index(None, "workspace_id", "customer_id"),
+)
+
+messages = sa.Table(
+    "messages",
+    metadata,
+    _workspace_fk(),
+    sa.Column("conversation_id", sa.Integer, nullable=False),
+    sa.Column("seq", sa.Integer, nullable=False),
+    sa.Column("author_kind", sa.String(16), nullable=False),
+    sa.Column("author_name", sa.String(200)),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("cited_article_ids", JSONColumn, nullable=False),
+    sa.PrimaryKeyConstraint("workspace_id", "conversation_id", "seq"),
+    sa.ForeignKeyConstraint(
+        ["workspace_id", "conversation_id"],
+        ["conversations.workspace_id", "conversations.id"],
+        ondelete="CASCADE",
+    ),
+    sa.CheckConstraint(
+        "author_kind in ('customer', 'ai_agent', 'human_agent', 'system')", name="author_kind"
+    ),
+)
+
+
+def _content_columns() -> list[sa.Column[object]]:
+    return [
+        sa.Column("title", sa.String(300), nullable=False),
+        sa.Column("body", sa.Text, nullable=False),
+        sa.Column("product_area", sa.String(64)),
+        sa.Column("locale", sa.String(16), nullable=False),
+        sa.Column("state", sa.String(16), nullable=False),
+        sa.Column("author", sa.String(200)),
+    ]
+
+
+articles = sa.Table(
+    "articles",
+    metadata,
+    _workspace_fk(),
+    sa.Column("id", sa.Integer, nullable=False),
+    sa.Column("external_id", sa.String(200), nullable=False),
+    *_content_columns(),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.PrimaryKeyConstraint("workspace_id", "id"),
+    sa.UniqueConstraint("workspace_id", "external_id"),
+    sa.CheckConstraint("state in ('draft', 'published', 'archived')", name="state"),
+)
+
+article_versions = sa.Table(
+    "article_versions",
+    metadata,
+    _workspace_fk(),
+    sa.Column("article_id", sa.Integer, nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    *_content_columns(),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.PrimaryKeyConstraint("workspace_id", "article_id", "version"),
+    sa.ForeignKeyConstraint(
+        ["workspace_id", "article_id"], ["articles.workspace_id", "articles.id"], ondelete="CASCADE"
+    ),
+)
+
+
+def _rule_columns() -> list[sa.Column[object]]:
+    return [
+        sa.Column("title", sa.String(300), nullable=False),
+        sa.Column("body", sa.Text, nullable=False),
+        sa.Column("kind", sa.String(32), nullable=False),
+        sa.Column("condition", JSONColumn, nullable=False),
+        sa.Column("enabled", sa.Boolean, nullable=False),
+    ]
+
+
+guidance_rules = sa.Table(
+    "guidance_rules",
+    metadata,
+    _workspace_fk(),
+    sa.Column("id", sa.Integer, nullable=False),
+    sa.Column("external_id", sa.String(200), nullable=False),
+    *_rule_columns(),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.PrimaryKeyConstraint("workspace_id", "id"),
+    sa.UniqueConstraint("workspace_id", "external_id"),
+)
+
+guidance_rule_versions = sa.Table(
+    "guidance_rule_versions",
+    metadata,
+    _workspace_fk(),
+    sa.Column("rule_id", sa.Integer, nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    *_rule_columns(),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.PrimaryKeyConstraint("workspace_id", "rule_id", "version"),
+    sa.ForeignKeyConstraint(
+        ["workspace_id", "rule_id"], ["guidance_rules.workspace_id", "guidance_rules.id"], ondelete="CASCADE"
+    ),
+)
+
+
+def _procedure_columns() -> list[sa.Column[object]]:
+    return [
+        sa.Column("title", sa.String(300), nullable=False),
+        sa.Column("trigger_topics", JSONColumn, nullable=False),
+        sa.Column("steps", JSONColumn, nullable=False),
+        sa.Column("required_data", JSONColumn, nullable=False),
+        sa.Column("enabled", sa.Boolean, nullable=False),
+    ]
+
+
+procedures = sa.Table(
+    "procedures",
+    metadata,
+    _workspace_fk(),
+    sa.Column("id", sa.Integer, nullable=False),
+    sa.Column("external_id", sa.String(200), nullable=False),
+    *_procedure_columns(),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.PrimaryKeyConstraint("workspace_id", "id"),
+    sa.UniqueConstraint("workspace_id", "external_id"),
+)
+
+procedure_versions = sa.Table(
+    "procedure_versions",
+    metadata,
+    _workspace_fk(),
+    sa.Column("procedure_id", sa.Integer, nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    *_procedure_columns(),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.PrimaryKeyConstraint("workspace_id", "procedure_id", "version"),
+    sa.ForeignKeyConstraint(
+        ["workspace_id", "procedure_id"], ["procedures.workspace_id", "procedures.id"], ondelete="CASCADE"
+    ),
+)
+
+agent_settings_versions = sa.Table(
+    "agent_settings_versions",
+    metadata,
+    _workspace_fk(),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("settings", JSONColumn, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.PrimaryKeyConstraint("workspace_id", "version"),
+)
+
+events = sa.Table(
+    "events",
+    metadata,
+    _workspace_fk(),
+    sa.Column("id", sa.Integer, nullable=False),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("occurred_at", UTCDateTime, nullable=False),
+    sa.Column("customer_id", sa.Integer),
+    sa.Column("properties", JSONColumn, nullable=False),
+    sa.PrimaryKeyConstraint("workspace_id", "id"),
+    sa.ForeignKeyConstraint(
+        ["workspace_id", "customer_id"], ["customers.workspace_id", "customers.id"], ondelete="SET NULL"
+    ),
+    sa.Index(None, "workspace_id", "name", "occurred_at"),
+)
+
+TENANT_TABLES = tuple(t for t in metadata.sorted_tables if "workspace_id" in t.c)
