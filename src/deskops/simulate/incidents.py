@@ -66,12 +66,16 @@ def quiet_periods(start: datetime, end: datetime, incidents: list[Incident]) -> 
     return periods
 
 
-def write_truth(path: Path, document: dict[str, Any]) -> None:
-    """Write the ground-truth file atomically (a crash never leaves half a file)."""
+def stage_truth(path: Path, document: dict[str, Any]) -> Path:
+    """Write the ground truth beside ``path``; ``Path.replace`` it into place once the data is committed.
+
+    Staging first means an unwritable path fails before anything is stored, and a
+    crash never leaves a truth file for a workspace that does not exist.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.name + ".partial")
-    partial.write_text(json.dumps(document, indent=2, default=_json_default) + "\n")
-    partial.replace(path)
+    staged = path.with_name(path.name + ".partial")
+    staged.write_text(json.dumps(document, indent=2, default=_json_default) + "\n")
+    return staged
 
 
 def incident_document(incident: Incident) -> dict[str, Any]:

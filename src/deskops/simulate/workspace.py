@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import random
 import time
 from collections.abc import Callable
@@ -23,7 +24,7 @@ from deskops.simulate.incidents import (
     IncidentPlan,
     incident_document,
     quiet_periods,
-    write_truth,
+    stage_truth,
 )
 from deskops.simulate.outcomes import SlowRegion, decide
 from deskops.simulate.transcripts import CONVERSATION_COLUMNS, MESSAGE_COLUMNS, TranscriptWriter, add_typos
@@ -75,6 +76,8 @@ class SimulationReport:
     start: str
     end: str
     seconds: float
+    write_seconds: float
+    """Of ``seconds``, the time spent in the database driver."""
     truth_path: str
 
     def as_dict(self) -> dict[str, Any]:
@@ -95,6 +98,9 @@ def simulate_workspace(
     ``progress`` is called with the number of conversations written so far.
     """
     began = time.perf_counter()
+    truth_path.parent.mkdir(parents=True, exist_ok=True)
+    if truth_path.is_dir() or not os.access(truth_path.parent, os.W_OK):
+        raise PermissionError(f"cannot write the ground truth to {truth_path}")
     tz = ZoneInfo(config.time_zone)
     end = datetime.combine(config.end, datetime.min.time(), tz).astimezone(UTC)
     start = (datetime.combine(config.end - timedelta(days=config.days), datetime.min.time(), tz)).astimezone(
@@ -188,8 +194,13 @@ def simulate_workspace(
         "content_issues": content.issues,
         "search_queries": search_queries(py_rng, content),
     }
-    uow.commit()
-    write_truth(truth_path, truth)
+    staged = stage_truth(truth_path, truth)
+    try:
+        uow.commit()
+    except BaseException:
+        staged.unlink(missing_ok=True)
+        raise
+    staged.replace(truth_path)
     return SimulationReport(
         workspace=config.workspace,
         conversations=config.conversations,
@@ -200,6 +211,7 @@ def simulate_workspace(
         start=start.isoformat(),
         end=end.isoformat(),
         seconds=round(time.perf_counter() - began, 2),
+        write_seconds=round(loader.seconds, 2),
         truth_path=str(truth_path),
     )
 

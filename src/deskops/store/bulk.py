@@ -8,6 +8,7 @@ on PostgreSQL ``COPY``; both run inside the caller's transaction.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -21,6 +22,8 @@ class BulkLoader:
         self._conn = connection
         self.workspace_id = int(workspace_id)
         self._backend = connection.dialect.name
+        self.seconds = 0.0
+        """Time spent inside the database driver so far."""
 
     def append(self, table: sa.Table, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]) -> None:
         """Insert ``rows`` (values for ``columns``, in order) into ``table`` for this workspace."""
@@ -29,6 +32,11 @@ class BulkLoader:
         unknown = [c for c in columns if c not in table.c or c == "workspace_id"]
         if unknown:
             raise ValueError(f"{table.name} has no writable column(s) {unknown}")
+        began = time.perf_counter()
+        self._write(table, columns, rows)
+        self.seconds += time.perf_counter() - began
+
+    def _write(self, table: sa.Table, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]) -> None:
         driver = self._conn.connection.driver_connection
         column_list = ", ".join(["workspace_id", *columns])
         if self._backend == "sqlite":

@@ -16,6 +16,7 @@ from deskops.store.repositories.conversations import ConversationRepository
 from deskops.store.repositories.customers import CustomerRepository
 from deskops.store.repositories.events import EventRepository
 from deskops.store.repositories.members import MemberRepository
+from deskops.store.repositories.stats import StatsRepository
 from deskops.store.repositories.workspaces import WorkspaceDirectory
 
 __all__ = [
@@ -42,3 +43,4 @@ class WorkspaceScope:
         self.procedures = ProcedureRepository(*scope)
         self.agent_settings = AgentSettingsRepository(*scope)
         self.events = EventRepository(*scope)
+        self.stats = StatsRepository(*scope)

@@ -127,6 +127,13 @@ class _VersionedRepository(WorkspaceRepository):
         raise NotImplementedError
 
 
+def _as_of_version(row: dict[str, Any]) -> dict[str, Any]:
+    """A version row as the record looked then: its creation time is the record's update time."""
+    row = dict(row)
+    row["updated_at"] = row.pop("created_at")
+    return row
+
+
 class ArticleRepository(_VersionedRepository):
     table, versions, parent_key = t.articles, t.article_versions, "article_id"
     content_fields = ("title", "body", "product_area", "locale", "state", "author")
@@ -165,9 +172,7 @@ class GuidanceRepository(_VersionedRepository):
         return [GuidanceRule(**row) for row in self._all(enabled=enabled)]
 
     def history(self, external_id: str) -> list[GuidanceRule]:
-        return [
-            GuidanceRule(**{**row, "updated_at": row.pop("created_at")}) for row in self._history(external_id)
-        ]
+        return [GuidanceRule(**_as_of_version(row)) for row in self._history(external_id)]
 
 
 class ProcedureRepository(_VersionedRepository):
@@ -184,9 +189,7 @@ class ProcedureRepository(_VersionedRepository):
         return [Procedure(**row) for row in self._all()]
 
     def history(self, external_id: str) -> list[Procedure]:
-        return [
-            Procedure(**{**row, "updated_at": row.pop("created_at")}) for row in self._history(external_id)
-        ]
+        return [Procedure(**_as_of_version(row)) for row in self._history(external_id)]
 
 
 class AgentSettingsRepository(WorkspaceRepository):

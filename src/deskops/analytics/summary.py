@@ -1,0 +1,50 @@
+"""A one-screen summary of a workspace: size, period, outcome mix, top topics."""
+
+from __future__ import annotations
+
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from deskops.store.repositories import WorkspaceScope
+
+
+def workspace_summary(scope: WorkspaceScope, *, top: int = 10) -> dict[str, Any]:
+    """Headline figures of one workspace, ready for JSON or a table."""
+    stats = scope.stats
+    counts = stats.table_counts()
+    total = counts["conversations"]
+    first, last = stats.conversation_range()
+    tz = ZoneInfo(scope.workspace.time_zone)
+    topics = stats.counts_by("topic", limit=top)
+    ai_rates = stats.ai_resolution_by_topic([t for t, _ in topics if t is not None])
+    return {
+        "workspace": scope.workspace.name,
+        "time_zone": scope.workspace.time_zone,
+        "counts": counts,
+        "articles_by_state": stats.article_states(),
+        "period": {
+            "first_conversation": first.astimezone(tz).isoformat() if first else None,
+            "last_conversation": last.astimezone(tz).isoformat() if last else None,
+        },
+        "outcomes": _shares(stats.counts_by("outcome"), total, missing="open"),
+        "channels": _shares(stats.counts_by("channel"), total),
+        "top_topics": [
+            {
+                "topic": topic,
+                "conversations": n,
+                "share": round(n / total, 4),
+                "ai_resolution_rate": round(ai_rates[topic], 4) if topic in ai_rates else None,
+            }
+            for topic, n in topics
+        ],
+    }
+
+
+def _shares(rows: list[tuple[str | None, int]], total: int, *, missing: str = "unknown") -> dict[str, Any]:
+    return {
+        (value if value is not None else missing): {
+            "count": n,
+            "share": round(n / total, 4) if total else 0.0,
+        }
+        for value, n in rows
+    }

@@ -1,0 +1,280 @@
+"""No code path reads across workspaces: behavioural checks plus an audit of every SQL statement."""
+
+from __future__ import annotations
+
+import inspect
+import re
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from deskops.bootstrap import Services
+from deskops.domain.models import (
+    Article,
+    AuthorKind,
+    Conversation,
+    Customer,
+    Event,
+    GuidanceRule,
+    Message,
+    Procedure,
+    ProcedureStep,
+    Role,
+)
+from deskops.store import tables
+from deskops.store.repositories import NotFound, WorkspaceScope
+
+T0 = datetime(2026, 5, 4, 12, tzinfo=UTC)
+TENANT_TABLE_NAMES = {t.name for t in tables.TENANT_TABLES}
+ALPHA_ID, BETA_ID = 70_001, 90_002
+
+
+def fill(scope: WorkspaceScope, marker: str) -> None:
+    """The same external ids in every workspace, with content that says whose it is."""
+    scope.customers.upsert_many([Customer(external_id="cus-1", plan=marker, attributes={"owner": marker})])
+    scope.conversations.upsert_many(
+        [
+            Conversation(
+                external_id="conv-1",
+                customer_external_id="cus-1",
+                created_at=T0,
+                channel="chat",
+                topic=marker,
+                messages=[
+                    Message(author_kind=AuthorKind.customer, text=f"hello from {marker}", created_at=T0)
+                ],
+            )
+        ]
+    )
+    scope.articles.save(
+        Article(external_id="kb-1", title=f"{marker} article", body=marker, created_at=T0, updated_at=T0)
+    )
+    scope.guidance.save(GuidanceRule(external_id="gr-1", title=marker, body=marker, updated_at=T0))
+    scope.procedures.save(
+        Procedure(external_id="p-1", title=marker, steps=[ProcedureStep(instruction=marker)], updated_at=T0)
+    )
+    scope.agent_settings.save({"owner": marker}, at=T0)
+    scope.events.add_many([Event(name=f"{marker}_event", occurred_at=T0, customer_external_id="cus-1")])
+    scope.members.add(email=f"lead@{marker}.example", name=marker, role=Role.admin)
+
+
+@pytest.fixture
+def two_workspaces(services: Services) -> Iterator[tuple[Services, WorkspaceScope, WorkspaceScope]]:
+    with services.uow() as uow:
+        # Ids no other bound value can collide with, so the SQL audit below can tell them apart.
+        for workspace_id, name in ((ALPHA_ID, "alpha"), (BETA_ID, "beta")):
+            uow.connection.execute(
+                sa.insert(tables.workspaces).values(
+                    id=workspace_id, name=name, time_zone="UTC", created_at=T0
+                )
+            )
+        a, b = uow.workspace("alpha"), uow.workspace("beta")
+        fill(a, "alpha")
+        fill(b, "beta")
+        uow.commit()
+        yield services, a, b
+
+
+def test_each_workspace_sees_only_its_own_records(
+    two_workspaces: tuple[Services, WorkspaceScope, WorkspaceScope],
+) -> None:
+    _, a, b = two_workspaces
+    for scope, marker in ((a, "alpha"), (b, "beta")):
+        assert scope.customers.get("cus-1").plan == marker
+        assert [c.attributes["owner"] for c in scope.customers.list()] == [marker]
+        conversation = scope.conversations.get("conv-1")
+        assert conversation.topic == marker and conversation.messages[0].text == f"hello from {marker}"
+        assert scope.conversations.count() == 1 and scope.conversations.count_messages() == 1
+        assert [a.title for a in scope.articles.list()] == [f"{marker} article"]
+        assert len(scope.articles.history("kb-1")) == 1
+        assert scope.guidance.get("gr-1").title == marker and scope.procedures.get("p-1").title == marker
+        assert scope.agent_settings.current().settings == {"owner": marker}  # type: ignore[union-attr]
+        assert [e.name for e in scope.events.list()] == [f"{marker}_event"]
+        assert [m.email for m in scope.members.list()] == [f"lead@{marker}.example"]
+        assert scope.stats.table_counts()["conversations"] == 1
+
+
+def test_ids_of_one_workspace_do_not_reach_another(
+    two_workspaces: tuple[Services, WorkspaceScope, WorkspaceScope],
+) -> None:
+    _, a, b = two_workspaces
+    alpha_member = a.members.list()[0]
+    # Same numeric id exists in beta, but it is beta's own member, never alpha's.
+    assert b.members.get(alpha_member.id).email == "lead@beta.example"
+    with pytest.raises(NotFound):
+        b.members.get(alpha_member.id + 1)
+    with pytest.raises(NotFound):
+        b.conversations.get("only-in-alpha") if a.conversations.upsert_many(
+            [Conversation(external_id="only-in-alpha", created_at=T0, channel="email")]
+        ) else None
+
+
+def test_deleting_a_workspace_leaves_the_other_untouched(
+    two_workspaces: tuple[Services, WorkspaceScope, WorkspaceScope],
+) -> None:
+    services, _, _ = two_workspaces
+    with services.uow() as uow:
+        uow.workspaces.delete("alpha")
+        uow.commit()
+        beta = uow.workspace("beta")
+        assert beta.conversations.count() == 1 and beta.customers.count() == 1
+        for table in tables.TENANT_TABLES:
+            rows = uow.connection.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
+            owners = uow.connection.execute(sa.select(table.c.workspace_id).distinct()).scalars().all()
+            assert rows == 0 or owners == [beta.workspace.id], table.name
+
+
+# Every public repository method, called the way a caller would. A new method fails
+# test_every_repository_method_is_audited until it is added here.
+Battery = dict[str, Callable[[WorkspaceScope], Any]]
+BATTERY: dict[str, Battery] = {
+    "customers": {
+        "upsert_many": lambda s: s.customers.upsert_many([Customer(external_id="cus-2")]),
+        "ensure": lambda s: s.customers.ensure(["cus-1", "cus-3"]),
+        "get": lambda s: s.customers.get("cus-1"),
+        "list": lambda s: s.customers.list(),
+        "count": lambda s: s.customers.count(),
+    },
+    "conversations": {
+        "upsert_many": lambda s: s.conversations.upsert_many(
+            [
+                Conversation(
+                    external_id="conv-1",
+                    customer_external_id="cus-1",
+                    created_at=T0,
+                    channel="chat",
+                    topic="changed",
+                )
+            ]
+        ),
+        "get": lambda s: s.conversations.get("conv-1"),
+        "list_external_ids": lambda s: s.conversations.list_external_ids(start=T0, end=T0 + timedelta(1)),
+        "count": lambda s: s.conversations.count(),
+        "count_messages": lambda s: s.conversations.count_messages(),
+    },
+    "articles": {
+        "save": lambda s: s.articles.save(
+            Article(external_id="kb-1", title="t", body="new", created_at=T0, updated_at=T0 + timedelta(1))
+        ),
+        "upsert_many": lambda s: s.articles.upsert_many(
+            [Article(external_id="kb-2", title="t", body="b", created_at=T0, updated_at=T0)]
+        ),
+        "get": lambda s: s.articles.get("kb-1"),
+        "list": lambda s: s.articles.list(state="published"),
+        "history": lambda s: s.articles.history("kb-1"),
+        "count": lambda s: s.articles.count(),
+    },
+    "guidance": {
+        "save": lambda s: s.guidance.save(
+            GuidanceRule(external_id="gr-1", title="t", body="x", updated_at=T0)
+        ),
+        "upsert_many": lambda s: s.guidance.upsert_many(
+            [GuidanceRule(external_id="gr-2", title="t", body="x", updated_at=T0)]
+        ),
+        "get": lambda s: s.guidance.get("gr-1"),
+        "list": lambda s: s.guidance.list(enabled=True),
+        "history": lambda s: s.guidance.history("gr-1"),
+        "count": lambda s: s.guidance.count(),
+    },
+    "procedures": {
+        "save": lambda s: s.procedures.save(Procedure(external_id="p-1", title="t", steps=[], updated_at=T0)),
+        "upsert_many": lambda s: s.procedures.upsert_many(
+            [Procedure(external_id="p-2", title="t", steps=[], updated_at=T0)]
+        ),
+        "get": lambda s: s.procedures.get("p-1"),
+        "list": lambda s: s.procedures.list(),
+        "history": lambda s: s.procedures.history("p-1"),
+        "count": lambda s: s.procedures.count(),
+    },
+    "agent_settings": {
+        "current": lambda s: s.agent_settings.current(),
+        "save": lambda s: s.agent_settings.save({"owner": "changed"}),
+        "history": lambda s: s.agent_settings.history(),
+    },
+    "events": {
+        "add_many": lambda s: s.events.add_many(
+            [Event(name="x", occurred_at=T0, customer_external_id="cus-1")]
+        ),
+        "list": lambda s: s.events.list(name="x", start=T0, end=T0 + timedelta(1)),
+        "count": lambda s: s.events.count(),
+    },
+    "members": {
+        "add": lambda s: s.members.add(email="new@x.example", name="n", role=Role.viewer),
+        "find": lambda s: s.members.find("new@x.example"),
+        "get": lambda s: s.members.get(1),
+        "list": lambda s: s.members.list(),
+        "set_role": lambda s: s.members.set_role(1, Role.editor),
+        "issue_token": lambda s: s.members.issue_token(1),
+        "revoke_tokens": lambda s: s.members.revoke_tokens(1),
+    },
+    "stats": {
+        "table_counts": lambda s: s.stats.table_counts(),
+        "conversation_range": lambda s: s.stats.conversation_range(),
+        "counts_by": lambda s: s.stats.counts_by("topic", limit=5),
+        "ai_resolution_by_topic": lambda s: s.stats.ai_resolution_by_topic(["alpha", "beta"]),
+        "article_states": lambda s: s.stats.article_states(),
+    },
+}
+
+
+def test_every_repository_method_is_audited(
+    two_workspaces: tuple[Services, WorkspaceScope, WorkspaceScope],
+) -> None:
+    _, a, _ = two_workspaces
+    for name, battery in BATTERY.items():
+        repository = getattr(a, name)
+        public = {
+            m for m, _ in inspect.getmembers(type(repository), inspect.isfunction) if not m.startswith("_")
+        }
+        assert public == set(battery), f"{name}: audit these methods too: {sorted(public - set(battery))}"
+
+
+def test_every_statement_is_bound_to_the_scope_workspace(
+    two_workspaces: tuple[Services, WorkspaceScope, WorkspaceScope],
+) -> None:
+    services, a, b = two_workspaces
+    statements: list[tuple[str, Any]] = []
+
+    def capture(
+        conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool
+    ) -> None:
+        statements.append((statement, parameters))
+
+    sa.event.listen(services.engine, "before_cursor_execute", capture)
+    try:
+        for battery in BATTERY.values():
+            for call in battery.values():
+                call(b)
+    finally:
+        sa.event.remove(services.engine, "before_cursor_execute", capture)
+
+    checked = 0
+    for statement, parameters in statements:
+        touched = {name for name in TENANT_TABLE_NAMES if re.search(rf"\b{name}\b", statement)}
+        if not touched or statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE")):
+            continue
+        checked += 1
+        assert "workspace_id" in statement, statement
+        values = _flatten(parameters)
+        assert BETA_ID in values or str(BETA_ID) in statement, (statement, parameters)
+        assert ALPHA_ID not in values and str(ALPHA_ID) not in statement, (statement, parameters)
+    assert checked > 50
+
+    # And after all those writes through beta, alpha is exactly as it was.
+    assert a.conversations.get("conv-1").topic == "alpha"
+    assert a.articles.count() == 1 and a.guidance.count() == 1 and a.events.count() == 1
+    assert a.agent_settings.current().settings == {"owner": "alpha"}  # type: ignore[union-attr]
+
+
+def _flatten(parameters: Any) -> list[Any]:
+    if isinstance(parameters, dict):
+        return list(parameters.values())
+    if isinstance(parameters, list | tuple):
+        out: list[Any] = []
+        for item in parameters:
+            out.extend(_flatten(item) if isinstance(item, dict | list | tuple) else [item])
+        return out
+    return [parameters]
