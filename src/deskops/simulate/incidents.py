@@ -60,6 +60,7 @@ def quiet_periods(start: datetime, end: datetime, incidents: list[Incident]) -> 
     margin, busy = 2 * DAY, sorted((i.start - 2 * DAY, i.end + 2 * DAY) for i in incidents)
     periods, cursor = [], start + margin
     for busy_start, busy_end in [*busy, (end - margin, end)]:
+        busy_start = min(busy_start, end - margin)
         if busy_start - cursor >= 3 * DAY:
             periods.append({"start": cursor.isoformat(), "end": busy_start.isoformat()})
         cursor = max(cursor, busy_end)

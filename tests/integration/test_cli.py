@@ -1,0 +1,136 @@
+"""The CLI contract: one JSON document on stdout with --json, clear errors, exit codes."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+
+def deskops(*args: str, cwd: Path, expect: int = 0) -> tuple[Any, str]:
+    """Run the installed CLI; returns (parsed stdout JSON or text, stderr)."""
+    result = subprocess.run(
+        [sys.executable, "-m", "deskops.cli", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "COLUMNS": "200"},
+        timeout=300,
+    )
+    assert result.returncode == expect, (result.stdout, result.stderr)
+    stdout = result.stdout
+    if "--json" in args:
+        return json.loads(stdout), result.stderr  # exactly one document, nothing else
+    return stdout, result.stderr
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, dict[str, Any]]:
+    folder = tmp_path_factory.mktemp("cli")
+    db = f"sqlite:///{folder / 'cli.db'}"
+    report, _ = deskops(
+        "simulate",
+        "--db",
+        db,
+        "--seed",
+        "5",
+        "--conversations",
+        "3000",
+        "--days",
+        "30",
+        "--truth",
+        str(folder / "truth.json"),
+        "--json",
+        cwd=folder,
+    )
+    return folder, db, report
+
+
+def test_simulate_reports_what_it_built(demo: tuple[Path, str, dict[str, Any]]) -> None:
+    folder, _, report = demo
+    assert report["workspace"] == "demo" and report["conversations"] == 3000
+    assert report["messages"] > 3 * 3000 and report["articles"] == 66
+    truth = json.loads((folder / "truth.json").read_text())
+    assert len(truth["incidents"]) == 5
+
+
+def test_summary_json_matches_the_database(demo: tuple[Path, str, dict[str, Any]]) -> None:
+    folder, db, report = demo
+    summary, _ = deskops("summary", "--db", db, "--workspace", "demo", "--json", cwd=folder)
+    assert summary["counts"]["conversations"] == 3000
+    assert summary["counts"]["messages"] == report["messages"]
+    assert sum(v["count"] for v in summary["outcomes"].values()) == 3000
+    assert abs(sum(v["share"] for v in summary["channels"].values()) - 1) < 0.001
+    text, _ = deskops("summary", "--db", db, cwd=folder)
+    assert "Workspace demo" in text and "Top topics" in text and "ai_resolved" in text
+
+
+def test_errors_are_one_clear_line_and_exit_1(demo: tuple[Path, str, dict[str, Any]]) -> None:
+    folder, db, _ = demo
+    document, stderr = deskops("summary", "--db", db, "--workspace", "nope", "--json", cwd=folder, expect=1)
+    assert document == {"error": "unknown workspace 'nope' (known: demo)"}
+    assert "Traceback" not in stderr
+    document, _ = deskops(
+        "simulate",
+        "--db",
+        db,
+        "--conversations",
+        "100",
+        "--days",
+        "20",
+        "--json",
+        "--truth",
+        str(folder / "t2.json"),
+        cwd=folder,
+        expect=1,
+    )
+    assert "already exists" in document["error"] and "--replace" in document["error"]
+    document, _ = deskops("simulate", "--db", db, "--days", "3", "--json", cwd=folder, expect=1)
+    assert "--days must be between 14 and 3650" in document["error"]
+    document, _ = deskops("simulate", "--db", db, "--end", "soon", "--json", cwd=folder, expect=1)
+    assert "--end must be a date" in document["error"]
+    document, _ = deskops("workspace", "create", "Bad Name", "--db", db, "--json", cwd=folder, expect=1)
+    assert "invalid workspace name" in document["error"]
+
+
+def test_members_and_tokens(demo: tuple[Path, str, dict[str, Any]]) -> None:
+    folder, db, _ = demo
+    created, _ = deskops(
+        "workspace", "create", "acme", "--time-zone", "Europe/Berlin", "--db", db, "--json", cwd=folder
+    )
+    assert created["time_zone"] == "Europe/Berlin"
+    member, _ = deskops(
+        "member",
+        "add",
+        "lead@acme.example",
+        "--workspace",
+        "acme",
+        "--role",
+        "admin",
+        "--token",
+        "--db",
+        db,
+        "--json",
+        cwd=folder,
+    )
+    assert member["role"] == "admin" and member["token"].startswith("dko_")
+    listed, _ = deskops("member", "list", "--workspace", "acme", "--db", db, "--json", cwd=folder)
+    assert [m["email"] for m in listed["members"]] == ["lead@acme.example"]
+    deskops("workspace", "delete", "acme", "--db", db, "--json", cwd=folder, expect=1)  # needs --yes
+    deskops("workspace", "delete", "acme", "--yes", "--db", db, "--json", cwd=folder)
+    listed, _ = deskops("workspace", "list", "--db", db, "--json", cwd=folder)
+    assert [w["name"] for w in listed["workspaces"]] == ["demo"]
+
+
+def test_demo_builds_once_then_only_summarises(tmp_path: Path) -> None:
+    env_db = f"sqlite:///{tmp_path / 'demo.db'}"
+    first, stderr = deskops("demo", "--db", env_db, "--conversations", "1000", cwd=tmp_path)
+    assert "Building the demo workspace" in stderr and "1,000 conversations" in first
+    assert (tmp_path / ".deskops" / "truth" / "demo.json").exists()
+    second, stderr = deskops("demo", "--db", env_db, "--conversations", "1000", cwd=tmp_path)
+    assert "Building" not in stderr and "1,000 conversations" in second

@@ -1,0 +1,60 @@
+"""Pure parts of the simulator: typos, incident placement, quiet periods, the catalog."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+
+from deskops.simulate import _catalog as catalog
+from deskops.simulate.content import article_body
+from deskops.simulate.incidents import DAY, Incident, IncidentPlan, quiet_periods
+from deskops.simulate.transcripts import add_typos, timestamps
+
+START = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def test_typos_change_few_letters_and_are_deterministic() -> None:
+    text = "my card still has not arrived after two weeks"
+    first = add_typos(random.Random(1), text)
+    assert first == add_typos(random.Random(1), text)
+    assert first != text
+    assert abs(len(first) - len(text)) <= 2 and first.split()[0] == "my"
+
+
+def test_timestamps_are_utc_text_that_sorts_like_time() -> None:
+    epochs = np.array([0, 86_399, 1_780_000_000], dtype=np.int64)
+    assert timestamps(epochs) == [
+        "1970-01-01 00:00:00.000000",
+        "1970-01-01 23:59:59.000000",
+        "2026-05-28 20:26:40.000000",
+    ]
+
+
+def test_incident_lengths_shrink_for_short_periods_but_not_below_a_day() -> None:
+    long = IncidentPlan(START, START + 180 * DAY)
+    short = IncidentPlan(START, START + 30 * DAY)
+    assert long.length(10) == 10 * DAY and short.length(9) == 3 * DAY and short.length(1.5) == DAY
+    assert long.at(0.5) == START + 90 * DAY
+
+
+def test_quiet_periods_keep_two_days_from_every_incident() -> None:
+    incident = Incident(
+        "x", "channel_outage", START + 20 * DAY, START + 22 * DAY, {}, "conversation_volume", "down", "cause"
+    )
+    periods = quiet_periods(START, START + 40 * DAY, [incident])
+    spans = [(datetime.fromisoformat(p["start"]), datetime.fromisoformat(p["end"])) for p in periods]
+    assert spans == [(START + 2 * DAY, START + 18 * DAY), (START + 24 * DAY, START + 38 * DAY)]
+    assert quiet_periods(START, START + 6 * DAY, [incident]) == []
+
+
+def test_catalog_is_rich_enough_to_measure_search_on() -> None:
+    assert len(catalog.TOPICS) >= 40 and len(catalog.AREAS) == 7
+    for topic in catalog.TOPICS:
+        assert len(set(topic.phrasings)) >= 10, topic.key
+        if topic.change:
+            assert topic.change[0] in topic.notes, topic.key
+    body = article_body(catalog.TOPICS[0])
+    assert body.startswith(catalog.TOPICS[0].summary) and "## Steps" in body and "1. " in body
+    assert timedelta(0) < DAY
