@@ -37,7 +37,7 @@ class Services:
 
 def build(settings: Settings | None = None, **overrides: object) -> Services:
     """Build the services; ``overrides`` replace individual settings (e.g. database_url)."""
-    settings = settings or Settings()
+    settings = settings or Settings()  # type: ignore[call-arg]  # fields come from the environment
     if overrides:
         settings = settings.model_copy(update={k: v for k, v in overrides.items() if v is not None})
     logging.getLogger("deskops").setLevel(settings.log_level.upper())

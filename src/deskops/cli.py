@@ -7,7 +7,6 @@ on stdout; progress bars and errors go to stderr.
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -90,8 +89,8 @@ def _emit(document: dict[str, Any], *, as_json: bool, render: Callable[[dict[str
 
 
 @contextmanager
-def _progress(description: str, total: int) -> Iterator[Callable[[int], None]]:
-    """A progress bar on stderr; yields a callback taking the number of items done."""
+def _progress(description: str, total: int | None) -> Iterator[Callable[[int], None]]:
+    """A progress bar on stderr (pulsing when ``total`` is unknown); yields a callback taking items done."""
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -183,8 +182,19 @@ def import_(
         _fail(f"--kind must be conversations, articles or customers, not {kind!r}", as_json=as_json)
     if source not in ("generic", "zendesk"):
         _fail(f"--source must be generic or zendesk, not {source!r}", as_json=as_json)
-    with _services(db, as_json=as_json) as services, services.uow() as uow:
-        report = import_file(uow=uow, workspace=workspace, path=path, kind=kind, source=source)  # type: ignore[arg-type]
+    with (
+        _services(db, as_json=as_json) as services,
+        services.uow() as uow,
+        _progress(f"importing {kind}", None) as progress,
+    ):
+        report = import_file(
+            uow=uow,
+            workspace=workspace,
+            path=path,
+            kind=kind,
+            source=source,
+            progress=progress,  # type: ignore[arg-type]
+        )
     document = report.model_dump(mode="json")
     _emit(
         document,
@@ -304,7 +314,7 @@ def workspace_list(db: Db = None, as_json: Json = False) -> None:
     _emit(
         {"workspaces": found},
         as_json=as_json,
-        render=lambda d: [out.print(f"{w['name']}\t{w['time_zone']}") for w in d["workspaces"]],
+        render=lambda d: out.print("\n".join(f"{w['name']}\t{w['time_zone']}" for w in d["workspaces"])),
     )
 
 
@@ -386,7 +396,7 @@ def member_list(workspace: Workspace, db: Db = None, as_json: Json = False) -> N
     _emit(
         {"members": members},
         as_json=as_json,
-        render=lambda d: [out.print(f"{m['email']}\t{m['role']}") for m in d["members"]],
+        render=lambda d: out.print("\n".join(f"{m['email']}\t{m['role']}" for m in d["members"])),
     )
 
 
@@ -430,4 +440,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

@@ -134,3 +134,38 @@ def test_demo_builds_once_then_only_summarises(tmp_path: Path) -> None:
     assert (tmp_path / ".deskops" / "truth" / "demo.json").exists()
     second, stderr = deskops("demo", "--db", env_db, "--conversations", "1000", cwd=tmp_path)
     assert "Building" not in stderr and "1,000 conversations" in second
+
+
+def test_import_reports_counts_and_bad_records_with_line_and_field(tmp_path: Path) -> None:
+    data = Path(__file__).resolve().parents[1] / "data" / "import"
+    db = f"sqlite:///{tmp_path / 'import.db'}"
+    deskops("workspace", "create", "acme", "--db", db, "--json", cwd=tmp_path)
+    args = ("import", str(data / "conversations.jsonl"), "--workspace", "acme", "--kind", "conversations")
+    first, _ = deskops(*args, "--db", db, "--json", cwd=tmp_path)
+    assert first["counts"]["inserted"] == first["records"] > 0
+    again, _ = deskops(*args, "--db", db, "--json", cwd=tmp_path)
+    assert again["counts"] == {"inserted": 0, "updated": 0, "unchanged": first["records"]}
+
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(
+        '{"external_id": "x-1", "created_at": "2024-05-03T14:20:00Z", "channel": "chat"}\n'
+        '{"external_id": "x-2", "created_at": "yesterday", "channel": "chat", "csat": 9}\n'
+    )
+    failed, stderr = deskops(
+        "import",
+        str(bad),
+        "--workspace",
+        "acme",
+        "--kind",
+        "conversations",
+        "--db",
+        db,
+        "--json",
+        cwd=tmp_path,
+        expect=1,
+    )
+    assert failed["error"] == "import failed"
+    assert {(e["line"], e["field"]) for e in failed["errors"]} == {(2, "created_at"), (2, "csat")}
+    assert "line 2, created_at" in stderr and "Traceback" not in stderr
+    summary, _ = deskops("summary", "--workspace", "acme", "--db", db, "--json", cwd=tmp_path)
+    assert summary["counts"]["conversations"] == first["records"]  # nothing from the bad file

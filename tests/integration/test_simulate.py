@@ -124,7 +124,8 @@ def test_volume_has_seasonality_and_growth(built: tuple[sqlite3.Connection, dict
     db, _ = built
     by_weekday = dict(
         db.execute(
-            "select strftime('%w', datetime(created_at, '-4 hours')) d, count(*) from conversations group by d"
+            "select strftime('%w', datetime(created_at, '-4 hours')) d, count(*) "
+            "from conversations group by d"
         )
     )
     weekday = sum(by_weekday[d] for d in "12345") / 5
@@ -132,7 +133,8 @@ def test_volume_has_seasonality_and_growth(built: tuple[sqlite3.Connection, dict
     assert weekend < 0.6 * weekday
     by_hour = dict(
         db.execute(
-            "select cast(strftime('%H', datetime(created_at, '-4 hours')) as int) h, count(*) from conversations group by h"
+            "select cast(strftime('%H', datetime(created_at, '-4 hours')) as int) h, count(*) "
+            "from conversations group by h"
         )
     )
     assert by_hour[10] > 5 * by_hour[3]

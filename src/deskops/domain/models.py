@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import enum
 import re
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 _WORKSPACE_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 
@@ -54,7 +54,7 @@ class Workspace(_Model):
     id: int
     name: str
     time_zone: str = "UTC"
-    created_at: datetime
+    created_at: AwareDatetime
 
     @field_validator("name")
     @classmethod
@@ -88,7 +88,7 @@ class Member(_Model):
     email: str
     name: str
     role: Role
-    created_at: datetime
+    created_at: AwareDatetime
 
 
 class Customer(_Model):
@@ -107,7 +107,7 @@ class Customer(_Model):
 class Message(_Model):
     author_kind: AuthorKind
     text: str
-    created_at: datetime
+    created_at: AwareDatetime
     author_name: str | None = None
     cited_article_ids: list[str] = Field(default_factory=list)
     """External ids of the help-center articles this message cites."""
@@ -116,9 +116,9 @@ class Message(_Model):
 class Conversation(_Model):
     external_id: str = Field(min_length=1, max_length=200)
     customer_external_id: str | None = None
-    created_at: datetime
-    first_response_at: datetime | None = None
-    closed_at: datetime | None = None
+    created_at: AwareDatetime
+    first_response_at: AwareDatetime | None = None
+    closed_at: AwareDatetime | None = None
     channel: str
     topic: str | None = None
     product_area: str | None = None
@@ -126,7 +126,7 @@ class Conversation(_Model):
     ai_involved: bool = False
     outcome: Outcome | None = None
     """None while the conversation is still open."""
-    escalated_at: datetime | None = None
+    escalated_at: AwareDatetime | None = None
     first_response_seconds: float | None = Field(default=None, ge=0)
     handling_seconds: float | None = Field(default=None, ge=0)
     csat: int | None = Field(default=None, ge=1, le=5)
@@ -154,8 +154,8 @@ class Article(_Model):
     locale: str = "en"
     state: ContentState = ContentState.published
     author: str | None = None
-    created_at: datetime
-    updated_at: datetime
+    created_at: AwareDatetime
+    updated_at: AwareDatetime
 
 
 class ArticleVersion(Article):
@@ -172,7 +172,7 @@ class GuidanceRule(_Model):
     condition: dict[str, Any] = Field(default_factory=dict)
     """Segment the rule applies to, e.g. {"plan": "enterprise", "product_area": "billing"}."""
     enabled: bool = True
-    updated_at: datetime
+    updated_at: AwareDatetime
     version: int = 1
 
 
@@ -188,18 +188,18 @@ class Procedure(_Model):
     steps: list[ProcedureStep]
     required_data: list[str] = Field(default_factory=list)
     enabled: bool = True
-    updated_at: datetime
+    updated_at: AwareDatetime
     version: int = 1
 
 
 class AgentSettings(_Model):
     settings: dict[str, Any]
-    updated_at: datetime
+    updated_at: AwareDatetime
     version: int = 1
 
 
 class Event(_Model):
     name: str = Field(min_length=1)
-    occurred_at: datetime
+    occurred_at: AwareDatetime
     customer_external_id: str | None = None
     properties: dict[str, Any] = Field(default_factory=dict)

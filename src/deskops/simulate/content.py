@@ -275,7 +275,7 @@ def _guidance(
     lost_card, closing = find_topic("lost", area="cards"), find_topic("close", area="account")
     created = start - 200 * DAY
     enterprise = {"plan": "Enterprise", "product_area": "billing"}
-    rules = [
+    rules: list[tuple[str, str, str, str, dict[str, Any]]] = [
         (
             "gr-tone",
             "Tone of voice",

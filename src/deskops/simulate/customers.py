@@ -49,7 +49,7 @@ class Customers:
         beta = rng.random(n) < 0.05
         mrr = np.round(rng.lognormal(4.0, 1.1, n), 2)
         country_pick = rng.random(n)
-        rows = []
+        rows: list[tuple[object, ...]] = []
         for i in range(n):
             plan, region = str(self.plan[i]), str(self.region[i])
             countries = COUNTRIES[region]

@@ -48,7 +48,7 @@ def event_rows(
     who = pick_customers(rng, customers, occurred)
     amounts = np.round(rng.lognormal(5.0, 1.2, count), 2)
     fast_payouts = occurred >= stale_start.timestamp()
-    rows = []
+    rows: list[tuple[object, ...]] = []
     for i, (name, at) in enumerate(zip(names.tolist(), timestamps(occurred), strict=True)):
         properties: dict[str, object] = {}
         if name in ("invoice_sent", "payment_received", "card_transaction", "card_declined"):

@@ -174,7 +174,7 @@ class TranscriptWriter:
                     t += r.randint(15, 300)
                     if article and not forced[k]:
                         complaint = (
-                            r.choice(STALE_COMPLAINTS).format(old=topic.change[0])  # type: ignore[index]
+                            r.choice(STALE_COMPLAINTS).format(old=topic.change[0])
                             if stale and r.random() < 0.5
                             else r.choice(catalog.CUSTOMER_UNHAPPY)
                         )

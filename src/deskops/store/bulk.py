@@ -38,6 +38,7 @@ class BulkLoader:
 
     def _write(self, table: sa.Table, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]) -> None:
         driver = self._conn.connection.driver_connection
+        assert driver is not None
         column_list = ", ".join(["workspace_id", *columns])
         if self._backend == "sqlite":
             # workspace_id is an int we own, so it is safe to inline; it saves a tuple copy per row.

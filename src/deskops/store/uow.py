@@ -42,6 +42,11 @@ class UnitOfWork:
             self._connection = None
 
     @property
+    def is_open(self) -> bool:
+        """True inside the ``with`` block."""
+        return self._connection is not None
+
+    @property
     def connection(self) -> sa.Connection:
         if self._connection is None:
             raise RuntimeError("the unit of work is not open: use it in a `with` block")

@@ -131,7 +131,7 @@ class UpsertByExternalId(WorkspaceRepository):
         if inserts:
             self._conn.execute(sa.insert(table), inserts)
         if updates:
-            values = {key: sa.bindparam(key) for key in updates[0] if key != "_id"}
+            values: dict[str, Any] = {key: sa.bindparam(key) for key in updates[0] if key != "_id"}
             self._conn.execute(
                 sa.update(table)
                 .where(table.c.workspace_id == self.workspace_id, table.c.id == sa.bindparam("_id"))

@@ -6,6 +6,7 @@ history of what the front-line agent was told is never lost.
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, ClassVar
@@ -74,7 +75,7 @@ class _VersionedRepository(WorkspaceRepository):
             raise NotFound(f"no {self.table.name[:-1].replace('_', ' ')} {external_id!r} in this workspace")
         return row_dict(row, drop=("workspace_id", "id"))
 
-    def _history(self, external_id: str) -> list[dict[str, Any]]:
+    def _history(self, external_id: str) -> builtins.list[dict[str, Any]]:
         self._current(external_id)
         v, table = self.versions, self.table
         rows = self._conn.execute(
@@ -89,7 +90,7 @@ class _VersionedRepository(WorkspaceRepository):
         )
         return [row_dict(row, drop=("workspace_id", self.parent_key)) for row in rows]
 
-    def _all(self, **filters: Any) -> list[dict[str, Any]]:
+    def _all(self, **filters: Any) -> builtins.list[dict[str, Any]]:
         query = sa.select(self.table).where(self._where(self.table))
         for column, value in filters.items():
             if value is not None:
@@ -147,10 +148,12 @@ class ArticleRepository(_VersionedRepository):
     def get(self, external_id: str) -> ArticleVersion:
         return ArticleVersion(**self._current(external_id))
 
-    def list(self, *, state: str | None = None, product_area: str | None = None) -> list[ArticleVersion]:
+    def list(
+        self, *, state: str | None = None, product_area: str | None = None
+    ) -> builtins.list[ArticleVersion]:
         return [ArticleVersion(**row) for row in self._all(state=state, product_area=product_area)]
 
-    def history(self, external_id: str) -> list[ArticleVersion]:
+    def history(self, external_id: str) -> builtins.list[ArticleVersion]:
         current = self._current(external_id)
         return [
             ArticleVersion(**{**row, "updated_at": row["created_at"], "created_at": current["created_at"]})
@@ -168,10 +171,10 @@ class GuidanceRepository(_VersionedRepository):
     def get(self, external_id: str) -> GuidanceRule:
         return GuidanceRule(**self._current(external_id))
 
-    def list(self, *, enabled: bool | None = None) -> list[GuidanceRule]:
+    def list(self, *, enabled: bool | None = None) -> builtins.list[GuidanceRule]:
         return [GuidanceRule(**row) for row in self._all(enabled=enabled)]
 
-    def history(self, external_id: str) -> list[GuidanceRule]:
+    def history(self, external_id: str) -> builtins.list[GuidanceRule]:
         return [GuidanceRule(**_as_of_version(row)) for row in self._history(external_id)]
 
 
@@ -185,10 +188,10 @@ class ProcedureRepository(_VersionedRepository):
     def get(self, external_id: str) -> Procedure:
         return Procedure(**self._current(external_id))
 
-    def list(self) -> list[Procedure]:
+    def list(self) -> builtins.list[Procedure]:
         return [Procedure(**row) for row in self._all()]
 
-    def history(self, external_id: str) -> list[Procedure]:
+    def history(self, external_id: str) -> builtins.list[Procedure]:
         return [Procedure(**_as_of_version(row)) for row in self._history(external_id)]
 
 
@@ -226,7 +229,7 @@ class AgentSettingsRepository(WorkspaceRepository):
         )
         return saved
 
-    def history(self) -> list[AgentSettings]:
+    def history(self) -> builtins.list[AgentSettings]:
         v = t.agent_settings_versions
         rows = self._conn.execute(sa.select(v).where(self._where(v)).order_by(v.c.version))
         return [AgentSettings(settings=r.settings, updated_at=r.created_at, version=r.version) for r in rows]
