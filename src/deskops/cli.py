@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any, NoReturn, cast
 
 import typer
 from rich.console import Console
@@ -176,7 +176,7 @@ def import_(
     as_json: Json = False,
 ) -> None:
     """Import conversations, articles or customers; all-or-nothing, idempotent by external id."""
-    from deskops.importers import import_file
+    from deskops.importers import Kind, Source, import_file
 
     if kind not in ("conversations", "articles", "customers"):
         _fail(f"--kind must be conversations, articles or customers, not {kind!r}", as_json=as_json)
@@ -191,9 +191,9 @@ def import_(
             uow=uow,
             workspace=workspace,
             path=path,
-            kind=kind,
-            source=source,
-            progress=progress,  # type: ignore[arg-type]
+            kind=cast(Kind, kind),  # both checked above
+            source=cast(Source, source),
+            progress=progress,
         )
     document = report.model_dump(mode="json")
     _emit(
