@@ -169,3 +169,11 @@ def test_import_reports_counts_and_bad_records_with_line_and_field(tmp_path: Pat
     assert "line 2, created_at" in stderr and "Traceback" not in stderr
     summary, _ = deskops("summary", "--workspace", "acme", "--db", db, "--json", cwd=tmp_path)
     assert summary["counts"]["conversations"] == first["records"]  # nothing from the bad file
+
+
+def test_bench_simulate_reports_throughput_and_memory(tmp_path: Path) -> None:
+    document, _ = deskops("bench", "simulate", "--sizes", "600", "--days", "14", "--json", cwd=tmp_path)
+    (run,) = document["runs"]
+    assert run["conversations"] == 600 and run["messages"] > 1800
+    assert run["conversations_per_second"] > 0 and 0 < run["peak_rss_mb"] < 4096
+    assert 0 < run["seconds_writing"] <= run["seconds_simulate"] <= run["seconds_total"]
