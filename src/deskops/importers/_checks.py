@@ -75,7 +75,10 @@ def build(
     """Validate ``data`` as ``model``: timestamps and dates must be ISO strings, values storable."""
     data, errors = _parse_dates(model, data, position, prefix)
     if errors:
-        return None, errors
+        # Still report every other problem of the record, so one pass fixes the file.
+        _, others = validate(model, data, position, prefix)
+        reported = {e.field for e in errors}
+        return None, errors + [e for e in others if e.field not in reported]
     return validate(model, data, position, prefix)
 
 
