@@ -1,0 +1,1 @@
+"""Evaluation building blocks: retrieval metrics and the public data sets they run on."""
