@@ -5,12 +5,16 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import Engine
 
 from deskops.settings import Settings
 from deskops.store.engine import make_engine, migrate
 from deskops.store.uow import UnitOfWork
+
+if TYPE_CHECKING:
+    from deskops.search.service import SearchService
 
 
 @dataclass
@@ -25,6 +29,25 @@ class Services:
         engine = make_engine(self.settings.database_url, echo=self.settings.sql_echo)
         migrate(engine)
         return engine
+
+    @cached_property
+    def search(self) -> SearchService:
+        """Hybrid search over each workspace's articles and conversations (model loaded on first query)."""
+        from deskops.search.dense import SentenceTransformerEmbedder
+        from deskops.search.index import SearchConfig
+        from deskops.search.rerank import CrossEncoderScorer
+        from deskops.search.service import SearchService
+
+        config = SearchConfig()
+        if self.settings.cross_encoder_path:
+            config.cross_encoder = CrossEncoderScorer(self.settings.cross_encoder_path)
+        return SearchService(
+            uow_factory=self.uow,
+            index_root=self.settings.data_dir / "index",
+            embedder=SentenceTransformerEmbedder(self.settings.embedding_model_path),
+            conversation_limit=self.settings.search_conversations,
+            config=config,
+        )
 
     def uow(self) -> UnitOfWork:
         """A new unit of work (one transaction)."""

@@ -30,10 +30,14 @@ workspace_app = typer.Typer(help="Create, list and delete workspaces.", no_args_
 member_app = typer.Typer(help="Workspace members, roles and API tokens.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 bench_app = typer.Typer(help="Benchmarks that print their figures as JSON.", no_args_is_help=True)
+eval_app = typer.Typer(help="Quality evaluations that print their figures as JSON.", no_args_is_help=True)
+index_app = typer.Typer(help="The per-workspace search index.", no_args_is_help=True)
 app.add_typer(workspace_app, name="workspace")
 app.add_typer(member_app, name="member")
 app.add_typer(db_app, name="db")
 app.add_typer(bench_app, name="bench")
+app.add_typer(eval_app, name="eval")
+app.add_typer(index_app, name="index")
 
 err = Console(stderr=True)
 out = Console()
@@ -75,7 +79,13 @@ def _services(db: str | None, *, as_json: bool) -> Iterator[Services]:
             print(json.dumps({"error": "import failed", "errors": [e.as_dict() for e in exc.errors]}))
         err.print(f"[red]error:[/red] {exc}", highlight=False)
         raise typer.Exit(1) from None
-    except (CommandError, UnknownWorkspace, NotFound, OSError, ValueError) as exc:
+    except (
+        CommandError,
+        UnknownWorkspace,
+        NotFound,
+        OSError,
+        ValueError,
+    ) as exc:  # SearchError is a ValueError
         _fail(str(exc).strip("'\""), as_json=as_json)
     finally:
         services.close()
@@ -285,6 +295,133 @@ def _render_summary(d: dict[str, Any]) -> None:
     out.print(topics)
 
 
+# --------------------------------------------------------------------------- search
+
+
+@app.command()
+def search(
+    query: Annotated[str, typer.Argument(help="What to look for, in plain words.")],
+    workspace: Workspace = "demo",
+    k: Annotated[int, typer.Option("--k", help="How many documents to return (1-100).")] = 10,
+    filter_: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--filter",
+            help="KEY=VALUE, repeatable; keys: kind, state, product_area, locale, topic, since, until.",
+        ),
+    ] = None,
+    method: Annotated[str, typer.Option(help="hybrid_rerank, hybrid, rrf, bm25 or dense.")] = "hybrid_rerank",
+    db: Db = None,
+    as_json: Json = False,
+) -> None:
+    """Hybrid search over a workspace's articles and conversations, with why each hit matched."""
+    filters: dict[str, str] = {}
+    for item in filter_ or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            _fail(f"--filter takes KEY=VALUE, got {item!r}", as_json=as_json)
+        filters[key.strip()] = value.strip()
+    with _services(db, as_json=as_json) as services, _stage_progress() as progress:
+        response = services.search.search(
+            workspace, query, k=k, filters=filters, method=method, progress=progress
+        )
+    _emit(response.model_dump(mode="json"), as_json=as_json, render=_render_search)
+
+
+def _render_search(d: dict[str, Any]) -> None:
+    for notice in d["notices"]:
+        err.print(f"[yellow]note:[/yellow] {notice}", highlight=False)
+    verdict = "no good match: consider not answering" if d["abstain"] else "good match"
+    out.print(f"confidence {d['confidence']:.2f} ({verdict})")
+    for rank, hit in enumerate(d["hits"], start=1):
+        why = hit["why"]
+        out.print(
+            f"{rank:2d}. [bold]{hit['title']}[/bold]  {hit['id']}  score {hit['score']:.3f}", highlight=False
+        )
+        out.print(
+            f"    matched {', '.join(why['matched_terms']) or '-'}; bm25 rank {why['bm25_rank'] or '-'}, "
+            f"dense {why['dense'] if why['dense'] is not None else '-'} rank {why['dense_rank'] or '-'}",
+            highlight=False,
+        )
+
+
+@contextmanager
+def _stage_progress() -> Iterator[Callable[[str, int, int | None], None]]:
+    """A progress bar for index updates, shown only when there is work to show."""
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        disable=not err.is_terminal,
+    ) as bar:
+        tasks: dict[str, Any] = {}
+
+        def update(stage: str, done: int, total: int | None) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(f"index: {stage}", total=total)
+            bar.update(tasks[stage], completed=done, total=total)
+
+        yield update
+
+
+@index_app.command("rebuild")
+def index_rebuild(workspace: Workspace = "demo", db: Db = None, as_json: Json = False) -> None:
+    """Rebuild a workspace's search index from scratch (unchanged text is not re-embedded)."""
+    with _services(db, as_json=as_json) as services, _stage_progress() as progress:
+        document = {"workspace": workspace, **services.search.rebuild(workspace, progress=progress)}
+    _emit(
+        document,
+        as_json=as_json,
+        render=lambda d: out.print(
+            f"Indexed {d['chunks']:,} passages of {d['workspace']} in {d['segments']} segment(s)."
+        ),
+    )
+
+
+@eval_app.command("search")
+def eval_search(
+    dataset: Annotated[str, typer.Option(help="stackfaq, simulated, banking77 or all.")] = "all",
+    max_queries: Annotated[int | None, typer.Option(help="Evaluate on at most this many queries.")] = None,
+    fit_abstention: Annotated[
+        bool, typer.Option(help="Also fit the abstention weights on this data.")
+    ] = False,
+    as_json: Json = False,
+) -> None:
+    """nDCG@10, recall@1/5/10 and MRR of BM25, dense and the hybrids on labelled query sets."""
+    from deskops.evals.datasets import DatasetMissing
+    from deskops.evals.search import DATASETS, load, run
+
+    names = list(DATASETS) if dataset == "all" else [dataset]
+    if any(n not in DATASETS for n in names):
+        _fail(f"--dataset must be one of {', '.join(DATASETS)} or all, not {dataset!r}", as_json=as_json)
+    services = build()
+    reports = []
+    try:
+        for name in names:
+            try:
+                data = load(name, max_queries=max_queries)
+            except DatasetMissing as exc:
+                _fail(str(exc), as_json=as_json)
+            reports.append(
+                run(
+                    data,
+                    embedder=services.search.embedder,
+                    config=services.search.config,
+                    fit_abstention=fit_abstention,
+                    log=lambda line: err.print(line, highlight=False),
+                )
+            )
+    finally:
+        services.close()
+    _emit(
+        {"evaluation": "search", "datasets": reports},
+        as_json=as_json,
+        render=lambda d: out.print_json(json.dumps(d)),
+    )
+
+
 # --------------------------------------------------------------------------- workspaces and members
 
 
@@ -431,6 +568,23 @@ def bench_simulate(
     except ValueError:
         _fail(f"--sizes must be comma-separated integers, got {sizes!r}", as_json=as_json)
     document = run_simulate_bench(counts, days=days, log=lambda line: err.print(line, highlight=False))
+    _emit(document, as_json=as_json, render=lambda d: out.print_json(json.dumps(d)))
+
+
+@bench_app.command("search")
+def bench_search(
+    sizes: Annotated[str, typer.Option(help="Comma-separated index sizes in passages.")] = "10000,100000",
+    queries: Annotated[int, typer.Option(help="Queries timed per size.")] = 200,
+    as_json: Json = False,
+) -> None:
+    """Index build throughput, query latency p50/p95 (with query encoding) and memory per index size."""
+    from deskops.search.bench import run_search_bench
+
+    try:
+        counts = [int(s.replace("_", "")) for s in sizes.split(",") if s.strip()]
+    except ValueError:
+        _fail(f"--sizes must be comma-separated integers, got {sizes!r}", as_json=as_json)
+    document = run_search_bench(counts, queries=queries, log=lambda line: err.print(line, highlight=False))
     _emit(document, as_json=as_json, render=lambda d: out.print_json(json.dumps(d)))
 
 

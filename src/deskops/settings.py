@@ -23,3 +23,14 @@ class Settings(BaseSettings):
     demo_workspace: str = Field("demo", description="Name of the workspace `make run` builds and shows.")
     log_level: str = Field("WARNING", description="Python logging level for deskops' own loggers.")
     sql_echo: bool = Field(False, description="Log every SQL statement (debugging only).")
+    embedding_model_path: Path | None = Field(
+        None, description="Local sentence-transformers model folder (default: the bundled all-MiniLM-L6-v2)."
+    )
+    cross_encoder_path: Path | None = Field(
+        None, description="Local cross-encoder model folder; when set, search re-ranks its top hits with it."
+    )
+    search_conversations: int = Field(
+        20_000,
+        ge=0,
+        description="How many of the newest conversations the search index takes in on first build.",
+    )

@@ -153,6 +153,21 @@ class ArticleRepository(_VersionedRepository):
     ) -> builtins.list[ArticleVersion]:
         return [ArticleVersion(**row) for row in self._all(state=state, product_area=product_area)]
 
+    def current_versions(self) -> dict[str, int]:
+        """Current version of every article, by external id."""
+        a = t.articles
+        return dict(self._conn.execute(sa.select(a.c.external_id, a.c.version).where(self._where(a))).all())
+
+    def get_many(self, external_ids: builtins.list[str]) -> builtins.list[ArticleVersion]:
+        a = t.articles
+        found = []
+        for start in range(0, len(external_ids), 900):
+            rows = self._conn.execute(
+                sa.select(a).where(self._where(a), a.c.external_id.in_(external_ids[start : start + 900]))
+            )
+            found += [ArticleVersion(**row_dict(row, drop=("workspace_id", "id"))) for row in rows]
+        return found
+
     def history(self, external_id: str) -> builtins.list[ArticleVersion]:
         current = self._current(external_id)
         return [

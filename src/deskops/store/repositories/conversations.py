@@ -122,6 +122,35 @@ class ConversationRepository(UpsertByExternalId):
     def count(self) -> int:
         return self._count(t.conversations)
 
+    def max_id(self) -> int:
+        """The newest conversation's id (ids grow with every insert); 0 when there are none."""
+        c = t.conversations
+        return int(self._conn.execute(sa.select(sa.func.max(c.c.id)).where(self._where(c))).scalar_one() or 0)
+
+    def customer_texts(self, *, after_id: int, limit: int) -> list[dict[str, Any]]:
+        """What customers wrote in the conversations after ``after_id`` (oldest first), for indexing."""
+        c, m = t.conversations, t.messages
+        rows = self._conn.execute(
+            sa.select(c.c.id, c.c.external_id, c.c.created_at, c.c.topic, c.c.product_area, c.c.language)
+            .where(self._where(c), c.c.id > after_id)
+            .order_by(c.c.id)
+            .limit(limit)
+        ).all()
+        if not rows:
+            return []
+        texts: dict[int, list[str]] = {}
+        for conversation_id, text in self._conn.execute(
+            sa.select(m.c.conversation_id, m.c.text)
+            .where(
+                self._where(m),
+                m.c.conversation_id.between(rows[0].id, rows[-1].id),
+                m.c.author_kind == "customer",
+            )
+            .order_by(m.c.conversation_id, m.c.seq)
+        ):
+            texts.setdefault(conversation_id, []).append(text)
+        return [{**row._mapping, "text": "\n".join(texts.get(row.id, []))} for row in rows]
+
     def count_messages(self) -> int:
         return self._count(t.messages)
 

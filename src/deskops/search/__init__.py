@@ -1,0 +1,1 @@
+"""Hybrid retrieval (BM25 + dense embeddings + fusion + re-ranking) over articles and conversations."""

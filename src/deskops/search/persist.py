@@ -1,0 +1,143 @@
+"""The index on disk: self-contained segment folders plus a manifest swapped in atomically.
+
+A writer builds new segment folders completely (and fsyncs them), then replaces
+``manifest.json`` with ``os.replace``. Readers only follow the manifest, so a crash
+at any point leaves either the old index or the new one, never half of one.
+Folders the manifest does not name are leftovers of an interrupted write and are
+removed by the next successful one.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from deskops.search import bm25
+from deskops.search.chunks import Chunk
+from deskops.search.index import HybridIndex, Segment
+
+FORMAT = 1
+
+
+@dataclass
+class Manifest:
+    model: str
+    dimension: int
+    workspace_id: int
+    workspace_created: str
+    """Together with workspace_id, tells a recreated workspace of the same name from the old one."""
+    segments: list[str] = field(default_factory=list)
+    retired: list[str] = field(default_factory=list)
+    articles: dict[str, int] = field(default_factory=dict)
+    """Indexed version of every article."""
+    last_conversation_id: int = 0
+    generation: int = 0
+    format: int = FORMAT
+
+
+class IndexFolder:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    @property
+    def manifest_path(self) -> Path:
+        return self.path / "manifest.json"
+
+    @contextmanager
+    def locked(self) -> Iterator[None]:
+        """One writer at a time per workspace index."""
+        self.path.mkdir(parents=True, exist_ok=True)
+        with open(self.path / "lock", "w") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def read_manifest(self) -> Manifest | None:
+        if not self.manifest_path.exists():
+            return None
+        document = json.loads(self.manifest_path.read_text())
+        if document.get("format") != FORMAT:
+            return None
+        return Manifest(**document)
+
+    def load(self, manifest: Manifest) -> HybridIndex:
+        index = HybridIndex(manifest.dimension)
+        retired = set(manifest.retired)
+        for name in manifest.segments:
+            folder = self.path / name
+            chunks = [Chunk(**row) for row in json.loads((folder / "chunks.json").read_text())]
+            local_terms = json.loads((folder / "terms.json").read_text())
+            global_ids = np.array(index.vocabulary.add(local_terms), dtype=np.int64)
+            local = sp.load_npz(folder / "tf.npz").tocoo()
+            tf = sp.csc_matrix(
+                (local.data, (local.row, global_ids[local.col])),
+                shape=(local.shape[0], len(index.vocabulary)),
+            )
+            terms = bm25.TermMatrix(tf=tf, lengths=np.load(folder / "lengths.npy"))
+            vectors = np.load(folder / "vectors.npy", mmap_mode=None)
+            live = np.array([c.id not in retired for c in chunks], dtype=bool)
+            index.segments.append(Segment(name, chunks, terms, vectors, live))
+        return index
+
+    def write_segment(self, index: HybridIndex, segment: Segment) -> None:
+        folder = self.path / segment.name
+        folder.mkdir(parents=True)
+        used = np.flatnonzero(np.diff(segment.terms.tf.indptr))  # columns (terms) with postings
+        local_tf = segment.terms.tf[:, used] if len(used) else segment.terms.tf[:, :0]
+        _write_json(folder / "chunks.json", [asdict(c) for c in segment.chunks])
+        _write_json(folder / "terms.json", [index.vocabulary.terms[i] for i in used.tolist()])
+        sp.save_npz(folder / "tf.npz", sp.csc_matrix(local_tf))
+        np.save(folder / "lengths.npy", segment.terms.lengths)
+        np.save(folder / "vectors.npy", segment.vectors)
+        for path in folder.iterdir():
+            _fsync(path)
+        _fsync(folder)
+
+    def commit(self, manifest: Manifest) -> None:
+        """Point the index at ``manifest``'s segments, atomically; then drop what it no longer names."""
+        manifest.generation += 1
+        staged = self.path / f"manifest.{uuid.uuid4().hex}.tmp"
+        _write_json(staged, asdict(manifest))
+        _fsync(staged)
+        os.replace(staged, self.manifest_path)
+        _fsync(self.path)
+        keep = set(manifest.segments) | {
+            "manifest.json",
+            "lock",
+            "embeddings.sqlite",
+            "embeddings.sqlite-wal",
+            "embeddings.sqlite-shm",
+        }
+        for entry in self.path.iterdir():
+            if entry.name not in keep:
+                shutil.rmtree(entry) if entry.is_dir() else entry.unlink(missing_ok=True)
+
+    @staticmethod
+    def new_segment_name() -> str:
+        return f"seg-{uuid.uuid4().hex[:12]}"
+
+
+def _write_json(path: Path, document: Any) -> None:
+    with open(path, "w") as handle:
+        json.dump(document, handle)
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
