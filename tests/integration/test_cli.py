@@ -177,3 +177,51 @@ def test_bench_simulate_reports_throughput_and_memory(tmp_path: Path) -> None:
     assert run["conversations"] == 600 and run["messages"] > 1800
     assert run["conversations_per_second"] > 0 and 0 < run["peak_rss_mb"] < 4096
     assert 0 < run["seconds_writing"] <= run["seconds_simulate"] <= run["seconds_total"]
+
+
+def test_search_and_index_rebuild_commands(demo: tuple[Path, str, dict[str, Any]]) -> None:
+    folder, db, _ = demo
+    found, _ = deskops(
+        "search",
+        "how long do payouts take",
+        "--workspace",
+        "demo",
+        "--k",
+        "3",
+        "--filter",
+        "kind=article",
+        "--db",
+        db,
+        "--json",
+        cwd=folder,
+    )
+    assert found["query"] == "how long do payouts take" and len(found["hits"]) == 3
+    top = found["hits"][0]
+    assert top["id"].startswith("article:kb-") and "payout" in top["title"].lower()
+    assert {"matched_terms", "bm25_rank", "dense", "dense_rank"} <= set(top["why"])
+    assert isinstance(found["confidence"], float) and found["abstain"] is False
+    text, _ = deskops("search", "how long do payouts take", "--db", db, cwd=folder)
+    assert "confidence" in text and "matched" in text
+    error, _ = deskops(
+        "search", "payouts", "--filter", "colour=red", "--db", db, "--json", cwd=folder, expect=1
+    )
+    assert error["error"].startswith("unknown filter 'colour'")
+    error, _ = deskops("search", "payouts", "--filter", "kind", "--db", db, "--json", cwd=folder, expect=1)
+    assert "KEY=VALUE" in error["error"]
+    rebuilt, _ = deskops("index", "rebuild", "--workspace", "demo", "--db", db, "--json", cwd=folder)
+    assert rebuilt["segments"] == 1 and rebuilt["chunks"] > 100
+
+
+def test_bench_search_reports_latency_and_yardsticks(tmp_path: Path) -> None:
+    document, _ = deskops("bench", "search", "--sizes", "400", "--queries", "20", "--json", cwd=tmp_path)
+    (run,) = document["runs"]
+    assert 350 <= run["chunks"] <= 450 and run["queries"] == 20
+    for key in (
+        "query",
+        "query_encoding",
+        "index_search",
+        "yardstick_bm25s_alone",
+        "yardstick_dense_brute_force",
+    ):
+        assert 0 < run[key]["p50_ms"] <= run[key]["p95_ms"], key
+    assert run["build_chunks_per_second"] > 0 and run["rss_mb"]["with_index"] > 0
