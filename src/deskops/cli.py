@@ -295,6 +295,103 @@ def _render_summary(d: dict[str, Any]) -> None:
     out.print(topics)
 
 
+# --------------------------------------------------------------------------- metrics
+
+
+def _parse_filters(items: list[str] | None, *, as_json: bool) -> dict[str, str]:
+    filters: dict[str, str] = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            _fail(f"--filter takes KEY=VALUE, got {item!r}", as_json=as_json)
+        filters[key.strip()] = value.strip()
+    return filters
+
+
+def _parse_day(value: str | None, option: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise CommandError(f"{option} must be a date like 2026-10-01, not {value!r}") from None
+
+
+@app.command()
+def metrics(
+    metric: Annotated[str | None, typer.Option("--metric", "-m", help="Metric name (see --list).")] = None,
+    from_: Annotated[
+        str | None, typer.Option("--from", help="First day (YYYY-MM-DD, workspace time zone).")
+    ] = None,
+    to: Annotated[str | None, typer.Option("--to", help="Last day, inclusive.")] = None,
+    workspace: Workspace = "demo",
+    by: Annotated[str | None, typer.Option("--by", help="Break down by this attribute.")] = None,
+    granularity: Annotated[str, typer.Option(help="hour, day, week or month.")] = "day",
+    filter_: Annotated[
+        list[str] | None, typer.Option("--filter", help="ATTRIBUTE=VALUE, repeatable.")
+    ] = None,
+    top: Annotated[int, typer.Option(help="With --by: show this many groups, the rest as (other).")] = 12,
+    compare: Annotated[
+        bool,
+        typer.Option(
+            "--compare", help="Compare with the previous period of the same length, with a significance test."
+        ),
+    ] = False,
+    movers: Annotated[
+        bool, typer.Option("--movers", help="Which segments explain the change since the previous period.")
+    ] = False,
+    list_: Annotated[bool, typer.Option("--list", help="List the metric catalog and exit.")] = False,
+    db: Db = None,
+    as_json: Json = False,
+) -> None:
+    """Metric series with denominators, breakdowns, period comparisons and top movers."""
+    from deskops.analytics import metrics as engine
+    from deskops.analytics.catalog import ATTRIBUTES, METRICS
+
+    if list_:
+        catalog = [
+            {
+                "name": m.name,
+                "label": m.label,
+                "unit": m.unit,
+                "kind": m.kind,
+                "good": m.good,
+                "description": m.description,
+                "breakdowns": list(m.breakdowns),
+            }
+            for m in METRICS
+        ]
+        _emit(
+            {"metrics": catalog, "attributes": list(ATTRIBUTES)},
+            as_json=as_json,
+            render=lambda d: out.print("\n".join(f"{m['name']:28} {m['description']}" for m in d["metrics"])),
+        )
+        return
+    if metric is None or from_ is None or to is None:
+        _fail("--metric, --from and --to are required (or --list)", as_json=as_json)
+    filters = _parse_filters(filter_, as_json=as_json)
+    with _services(db, as_json=as_json) as services, services.uow() as uow:
+        start, end = _parse_day(from_, "--from"), _parse_day(to, "--to")
+        assert start is not None and end is not None
+        scope = uow.workspace(workspace)
+        if movers:
+            document = engine.top_movers(scope, metric_name=metric, start=start, end=end, filters=filters)
+        elif compare:
+            document = engine.compare(scope, metric_name=metric, start=start, end=end, filters=filters)
+        else:
+            document = engine.series(
+                scope,
+                metric_name=metric,
+                start=start,
+                end=end,
+                granularity=granularity,
+                by=by,
+                filters=filters,
+                top=top,
+            )
+    _emit(document, as_json=as_json, render=lambda d: out.print_json(json.dumps(d)))
+
+
 # --------------------------------------------------------------------------- search
 
 
@@ -315,12 +412,7 @@ def search(
     as_json: Json = False,
 ) -> None:
     """Hybrid search over a workspace's articles and conversations, with why each hit matched."""
-    filters: dict[str, str] = {}
-    for item in filter_ or []:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            _fail(f"--filter takes KEY=VALUE, got {item!r}", as_json=as_json)
-        filters[key.strip()] = value.strip()
+    filters = _parse_filters(filter_, as_json=as_json)
     with _services(db, as_json=as_json) as services, _stage_progress() as progress:
         response = services.search.search(
             workspace, query, k=k, filters=filters, method=method, progress=progress

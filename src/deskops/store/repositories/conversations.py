@@ -122,6 +122,45 @@ class ConversationRepository(UpsertByExternalId):
     def count(self) -> int:
         return self._count(t.conversations)
 
+    def metric_rows(self, *, start: datetime, end: datetime) -> dict[str, list[Any]]:
+        """Columns analytics needs for conversations created in [start, end), customer attributes joined."""
+        c, cu = t.conversations, t.customers
+        if self._conn.dialect.name == "sqlite":
+            epoch = sa.cast(sa.func.strftime("%s", c.c.created_at), sa.Integer)
+        else:
+            epoch = sa.cast(sa.extract("epoch", c.c.created_at), sa.BigInteger)
+        columns = {
+            "created": epoch,
+            "customer_id": c.c.customer_id,
+            "channel": c.c.channel,
+            "topic": c.c.topic,
+            "product_area": c.c.product_area,
+            "language": c.c.language,
+            "team": c.c.team,
+            "ai_involved": c.c.ai_involved,
+            "outcome": c.c.outcome,
+            "escalated": c.c.escalated_at.is_not(None),
+            "csat": c.c.csat,
+            "reopen_count": c.c.reopen_count,
+            "first_response_seconds": c.c.first_response_seconds,
+            "handling_seconds": c.c.handling_seconds,
+            "plan": cu.c.plan,
+            "region": cu.c.region,
+            "company_size": cu.c.company_size,
+        }
+        query = (
+            sa.select(*[expression.label(name) for name, expression in columns.items()])
+            .join_from(
+                c,
+                cu,
+                sa.and_(cu.c.workspace_id == c.c.workspace_id, cu.c.id == c.c.customer_id),
+                isouter=True,
+            )
+            .where(self._where(c), c.c.created_at >= start, c.c.created_at < end)
+        )
+        rows = self._conn.execute(query).all()
+        return {name: [row[i] for row in rows] for i, name in enumerate(columns)}
+
     def max_id(self) -> int:
         """The newest conversation's id (ids grow with every insert); 0 when there are none."""
         c = t.conversations
