@@ -1,0 +1,121 @@
+"""Every figure of the metrics engine equals DuckDB's on the same data (a simulated workspace)."""
+
+from __future__ import annotations
+
+import csv
+import sqlite3
+from collections.abc import Iterator
+from datetime import date
+from typing import Any
+
+import duckdb
+import pytest
+
+from deskops.analytics import metrics as engine
+from deskops.bootstrap import build
+from deskops.simulate.workspace import SimulationConfig, simulate_workspace
+
+START, END, TODAY = date(2026, 8, 3), date(2026, 9, 27), date(2026, 10, 1)
+LOCAL = "timezone('America/New_York', timezone('UTC', created_at))"
+
+
+@pytest.fixture(scope="module")
+def both(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, duckdb.DuckDBPyConnection]]:
+    folder = tmp_path_factory.mktemp("duck")
+    services = build(database_url=f"sqlite:///{folder / 'm.db'}")
+    with services.uow() as uow:
+        simulate_workspace(
+            uow=uow,
+            config=SimulationConfig(seed=3, conversations=4000, days=90, end=date(2026, 10, 1)),
+            truth_path=folder / "t.json",
+        )
+    duck = duckdb.connect()
+    with sqlite3.connect(folder / "m.db") as db:
+        for table in ("conversations", "customers"):
+            cursor = db.execute(f"select * from {table}")
+            path = folder / f"{table}.csv"
+            with open(path, "w", newline="") as handle:
+                writer = csv.writer(handle)
+                writer.writerow([d[0] for d in cursor.description])
+                writer.writerows(cursor)
+            duck.execute(f"create table {table} as select * from read_csv_auto('{path}', header=true)")
+    duck.execute(f"""create view c as select c.*, {LOCAL} as local_time, cu.plan, cu.region
+                     from conversations c left join customers cu on cu.id = c.customer_id
+                     where cast({LOCAL} as date) between '{START}' and '{END}'""")
+    with services.uow() as uow:
+        yield uow.workspace("demo"), duck
+    services.close()
+
+
+def test_weekly_ai_resolution_rate_by_topic(both: tuple[Any, duckdb.DuckDBPyConnection]) -> None:
+    scope, duck = both
+    ours = engine.series(
+        scope,
+        metric_name="ai_resolution_rate",
+        start=START,
+        end=END,
+        granularity="week",
+        by="topic",
+        top=100,
+        today=TODAY,
+    )
+    mine = {
+        (g["group"], p["start"][:10]): (p["numerator"], p["denominator"])
+        for g in ours["groups"]
+        for p in g["points"]
+        if p["denominator"]
+    }
+    theirs = {
+        (topic, str(week)): (float(hits), n)
+        for topic, week, hits, n in duck.execute(
+            "select topic, cast(date_trunc('week', local_time) as date), "
+            "sum(case when outcome = 'ai_resolved' then 1 else 0 end), count(*) "
+            "from c where ai_involved group by 1, 2"
+        ).fetchall()
+    }
+    assert len(mine) > 300 and mine == theirs
+
+
+def test_escalation_rate_by_plan_and_region(both: tuple[Any, duckdb.DuckDBPyConnection]) -> None:
+    scope, duck = both
+    for attribute in ("plan", "region"):
+        ours = engine.series(
+            scope,
+            metric_name="escalation_rate",
+            start=START,
+            end=END,
+            granularity="month",
+            by=attribute,
+            today=TODAY,
+        )
+        mine = {g["group"]: (g["total"]["value"], g["total"]["denominator"]) for g in ours["groups"]}
+        theirs = {
+            key: (round(rate, 4), n)
+            for key, rate, n in duck.execute(
+                f"select {attribute}, avg(case when escalated_at is not null then 1.0 else 0 end), count(*) "
+                "from c where ai_involved group by 1"
+            ).fetchall()
+        }
+        assert mine == theirs
+
+
+def test_means_quantiles_and_per_customer(both: tuple[Any, duckdb.DuckDBPyConnection]) -> None:
+    scope, duck = both
+
+    def total(name: str) -> Any:
+        return engine.series(scope, metric_name=name, start=START, end=END, today=TODAY)["total"]["value"]
+
+    expected = duck.execute(
+        "select avg(csat), quantile_cont(first_response_seconds, 0.9), quantile_cont(handling_seconds, 0.5), "
+        "count(*) / count(distinct customer_id), avg(case when reopen_count > 0 then 1.0 else 0 end) "
+        "filter (where outcome is not null) from c"
+    ).fetchone()
+    assert expected is not None
+    ours = [
+        total("csat_average"),
+        total("first_response_p90"),
+        total("handling_time_p50"),
+        total("conversations_per_customer"),
+        total("reopen_rate"),
+    ]
+    assert ours == pytest.approx([round(v, 4) for v in expected], abs=1e-4)
