@@ -392,6 +392,48 @@ def metrics(
     _emit(document, as_json=as_json, render=lambda d: out.print_json(json.dumps(d)))
 
 
+@app.command()
+def attributes(
+    from_: Annotated[str, typer.Option("--from", help="First day (YYYY-MM-DD, workspace time zone).")],
+    to: Annotated[str, typer.Option("--to", help="Last day, inclusive.")],
+    workspace: Workspace = "demo",
+    db: Db = None,
+    as_json: Json = False,
+) -> None:
+    """Which attributes are populated and carry signal (coverage, cardinality, association with escalation)."""
+    from deskops.analytics.attributes import attribute_report
+
+    with _services(db, as_json=as_json) as services, services.uow() as uow:
+        start, end = _parse_day(from_, "--from"), _parse_day(to, "--to")
+        assert start is not None and end is not None
+        document = attribute_report(uow.workspace(workspace), start=start, end=end)
+    _emit(document, as_json=as_json, render=_render_attributes)
+
+
+def _render_attributes(d: dict[str, Any]) -> None:
+    from rich.table import Table
+
+    table = Table(
+        title=f"Attributes of {d['workspace']}, {d['period']['from']} to {d['period']['to']} "
+        f"({d['conversations']:,} conversations)",
+        title_justify="left",
+    )
+    for column in ("attribute", "type", "coverage", "values", "Cramér's V", "signal"):
+        table.add_column(column, justify="left" if column in ("attribute", "type", "signal") else "right")
+    for row in d["attributes"]:
+        v = row["association"]["cramers_v"]
+        signal = row["signal"] + (" (mirrors outcome)" if row["mirrors_outcome"] else "")
+        table.add_row(
+            row["attribute"],
+            row["type"],
+            f"{row['coverage']:.0%}",
+            f"{row['cardinality']:,}",
+            "-" if v is None else f"{v:.3f}",
+            signal,
+        )
+    out.print(table)
+
+
 # --------------------------------------------------------------------------- search
 
 

@@ -122,8 +122,13 @@ class ConversationRepository(UpsertByExternalId):
     def count(self) -> int:
         return self._count(t.conversations)
 
-    def metric_rows(self, *, start: datetime, end: datetime) -> dict[str, list[Any]]:
-        """Columns analytics needs for conversations created in [start, end), customer attributes joined."""
+    def metric_rows(
+        self, *, start: datetime, end: datetime, custom_attributes: bool = False
+    ) -> dict[str, list[Any]]:
+        """Columns analytics needs for conversations created in [start, end), customer attributes joined.
+
+        With ``custom_attributes`` the conversation's and the customer's JSON attributes come too.
+        """
         c, cu = t.conversations, t.customers
         if self._conn.dialect.name == "sqlite":
             epoch = sa.cast(sa.func.strftime("%s", c.c.created_at), sa.Integer)
@@ -148,6 +153,9 @@ class ConversationRepository(UpsertByExternalId):
             "region": cu.c.region,
             "company_size": cu.c.company_size,
         }
+        if custom_attributes:
+            columns["conversation_attributes"] = c.c.attributes
+            columns["customer_attributes"] = cu.c.attributes
         query = (
             sa.select(*[expression.label(name) for name, expression in columns.items()])
             .join_from(
