@@ -400,7 +400,7 @@ def attributes(
     db: Db = None,
     as_json: Json = False,
 ) -> None:
-    """Which attributes are populated and carry signal (coverage, cardinality, association with escalation)."""
+    """Which attributes are populated and carry signal (coverage, cardinality, link to escalation)."""
     from deskops.analytics.attributes import attribute_report
 
     with _services(db, as_json=as_json) as services, services.uow() as uow:
