@@ -556,6 +556,31 @@ def eval_search(
     )
 
 
+@eval_app.command("anomalies")
+def eval_anomalies(
+    nab: Annotated[bool, typer.Option(help="Score on the NAB benchmark series.")] = True,
+    simulated: Annotated[
+        bool, typer.Option(help="Score on a simulated workspace's injected incidents.")
+    ] = True,
+    threshold: Annotated[float, typer.Option(help="Robust z-score above which a point is anomalous.")] = 4.0,
+    as_json: Json = False,
+) -> None:
+    """Anomaly detection against a rolling z-score: NAB window precision/recall/F1 and simulated incidents."""
+    from deskops.evals.anomalies import run as run_anomalies
+    from deskops.evals.datasets import DatasetMissing
+
+    try:
+        document = run_anomalies(
+            nab=nab,
+            simulated=simulated,
+            threshold=threshold,
+            log=lambda line: err.print(line, highlight=False),
+        )
+    except DatasetMissing as exc:
+        _fail(str(exc), as_json=as_json)
+    _emit(document, as_json=as_json, render=lambda d: out.print_json(json.dumps(d)))
+
+
 # --------------------------------------------------------------------------- workspaces and members
 
 
