@@ -341,6 +341,11 @@ def metrics(
         bool, typer.Option("--movers", help="Which segments explain the change since the previous period.")
     ] = False,
     list_: Annotated[bool, typer.Option("--list", help="List the metric catalog and exit.")] = False,
+    anomalies: Annotated[bool, typer.Option("--anomalies", help="Detect anomalies in each series.")] = False,
+    chart: Annotated[str | None, typer.Option(help="Add a plotly figure: line, bar or table.")] = None,
+    chart_html: Annotated[
+        Path | None, typer.Option(help="Also write the figure as a standalone HTML page.")
+    ] = None,
     db: Db = None,
     as_json: Json = False,
 ) -> None:

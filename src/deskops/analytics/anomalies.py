@@ -179,3 +179,29 @@ def _nanmedian_rows(lags: np.ndarray) -> np.ndarray:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # "All-NaN slice": the early points, expected
         return np.nanmedian(np.where(counts >= 2, lags, np.nan), axis=0)
+
+
+def series_anomalies(result: dict[str, object], *, threshold: float = THRESHOLD) -> list[dict[str, object]]:
+    """Anomaly events in each group of an ``analytics.metrics.series`` result."""
+    from datetime import datetime
+
+    found: list[dict[str, object]] = []
+    rate = result["metric"]["kind"] == "rate"  # type: ignore[index]
+    for group in result["groups"]:  # type: ignore[attr-defined]
+        points = [p for p in group["points"] if p["value"] is not None]
+        if len(points) < 10:
+            continue
+        times = np.array([datetime.fromisoformat(p["start"]).timestamp() for p in points])
+        values = np.array([p["value"] for p in points], dtype=float)
+        counts = np.array([p["denominator"] for p in points], dtype=float) if rate else None
+        events, _ = detect(times, values, denominators=counts, threshold=threshold)
+        for event in events:
+            found.append(
+                {
+                    "group": group["group"],
+                    "start": points[event.start]["start"],
+                    "end": points[event.end]["start"],
+                    **{k: v for k, v in event.as_dict().items() if k not in ("start", "end")},
+                }
+            )
+    return found
