@@ -225,3 +225,46 @@ def test_bench_search_reports_latency_and_yardsticks(tmp_path: Path) -> None:
     ):
         assert 0 < run[key]["p50_ms"] <= run[key]["p95_ms"], key
     assert run["build_chunks_per_second"] > 0 and run["rss_mb"]["with_index"] > 0
+
+
+def test_metrics_command(demo: tuple[Path, str, dict[str, Any]]) -> None:
+    folder, db, _ = demo
+    base = ("metrics", "--db", db, "--workspace", "demo", "--from", "2026-10-02", "--to", "2026-10-31")
+    series, _ = deskops(
+        *base,
+        "--metric",
+        "ai_resolution_rate",
+        "--granularity",
+        "week",
+        "--by",
+        "channel",
+        "--anomalies",
+        "--chart",
+        "bar",
+        "--chart-html",
+        str(folder / "chart.html"),
+        "--json",
+        cwd=folder,
+    )
+    assert series["metric"]["name"] == "ai_resolution_rate" and series["granularity"] == "week"
+    assert {g["group"] for g in series["groups"]} <= {"chat", "email", "whatsapp", "phone"}
+    assert all(
+        {"value", "numerator", "denominator", "thin"} <= set(p) for g in series["groups"] for p in g["points"]
+    )
+    assert series["chart"]["data"][0]["type"] == "bar" and isinstance(series["anomalies"], list)
+    assert "plotly" in (folder / "chart.html").read_text()[:200_000].lower()
+    compared, _ = deskops(*base, "--metric", "escalation_rate", "--compare", "--json", cwd=folder)
+    assert compared["previous"]["to"] == "2026-10-01" and compared["test"]["name"] == "two-proportion z-test"
+    movers, _ = deskops(*base, "--metric", "conversation_volume", "--movers", "--json", cwd=folder)
+    assert movers["movers"] and "contribution" in movers["movers"][0]
+    listed, _ = deskops("metrics", "--list", "--json", cwd=folder)
+    assert len(listed["metrics"]) >= 15 and "plan" in listed["attributes"]
+    error, _ = deskops(*base, "--metric", "speed", "--json", cwd=folder, expect=1)
+    assert error["error"].startswith("unknown metric 'speed': use one of conversation_volume")
+    error, _ = deskops(*base, "--metric", "csat_average", "--by", "colour", "--json", cwd=folder, expect=1)
+    assert "unknown attribute 'colour'" in error["error"]
+    attributes, _ = deskops(
+        "attributes", "--db", db, "--from", "2026-10-02", "--to", "2026-10-31", "--json", cwd=folder
+    )
+    rows = {a["attribute"]: a for a in attributes["attributes"]}
+    assert rows["customer.legacy_segment"]["effectively_empty"] and rows["team"]["mirrors_outcome"]
