@@ -79,32 +79,103 @@ def baseline(values: np.ndarray, season: int) -> tuple[np.ndarray, np.ndarray]:
     return expected, values - expected
 
 
+def rate_baseline(
+    values: np.ndarray, denominators: np.ndarray, season: int, window: int, prior: float = 20.0
+) -> np.ndarray:
+    """Expected rate: hits over conversations of the same phase in the last four seasons, pooled.
+
+    Pooling counts (rather than taking the median of daily rates) keeps thin days from
+    dragging the baseline to 0 or 1; ``prior`` conversations' worth of the recent pooled
+    rate steady it further when even the pooled sample is small.
+    """
+    n = np.nan_to_num(denominators)
+    hits = np.nan_to_num(values) * n
+    recent_hits = _trailing(hits, window, np.sum)
+    recent_n = _trailing(n, window, np.sum)
+    with np.errstate(all="ignore"):
+        recent = np.where(recent_n > 0, recent_hits / recent_n, np.nan)
+    lag_hits, lag_n = np.zeros(len(values)), np.zeros(len(values))
+    if season:
+        for k in range(1, SEASONS + 1):
+            if k * season < len(values):
+                lag_hits[k * season :] += hits[: len(values) - k * season]
+                lag_n[k * season :] += n[: len(values) - k * season]
+    with np.errstate(all="ignore"):
+        return (lag_hits + prior * recent) / (lag_n + prior)
+
+
 def detect(
     times: np.ndarray,
     values: np.ndarray,
     *,
     denominators: np.ndarray | None = None,
+    counts: bool = False,
     threshold: float = THRESHOLD,
     season: int | None = None,
 ) -> tuple[list[Anomaly], np.ndarray]:
-    """Anomaly events and the robust z-score of every point (NaN while learning)."""
+    """Anomaly events and the robust z-score of every point (NaN while learning).
+
+    ``denominators`` marks a rate series (binomial noise), ``counts`` a count series
+    (Poisson noise). For both, the noise a point may show is at least what its sample
+    size implies (times the overdispersion seen so far), and a sustained shift too small
+    for any single day is caught by testing the sums of the last 3 and 7 points.
+    """
     values = np.asarray(values, dtype=float)
     season = season_length(np.asarray(times, dtype=float)) if season is None else season
     finite = values[np.isfinite(values)]
-    expected, residual = baseline(values, season)
     window = max(3 * season, 30)
-    scale = _trailing(residual, window, _mad)
-    floor = 0.01 * float(np.median(np.abs(finite))) if len(finite) else 0.0
-    scale = np.maximum(np.nan_to_num(scale, nan=np.inf), max(floor, 1e-9))
     if denominators is not None:
-        p = np.clip(expected, 0.0, 1.0)
-        binomial = np.sqrt(p * (1 - p) / np.maximum(np.asarray(denominators, dtype=float), 1.0))
-        scale = np.maximum(scale, np.nan_to_num(binomial))
+        expected = rate_baseline(values, np.asarray(denominators, dtype=float), season, window)
+        residual = values - expected
+    else:
+        expected, residual = baseline(values, season)
+    robust = _trailing(residual, window, _mad)
+    floor = 0.01 * float(np.median(np.abs(finite))) if len(finite) else 0.0
+    scale = np.maximum(np.nan_to_num(robust, nan=np.inf), max(floor, 1e-9))
+    model_variance = None
+    if denominators is not None:
+        n = np.maximum(np.asarray(denominators, dtype=float), 1.0)
+        p = np.clip(np.nan_to_num(expected), 1e-3, 1 - 1e-3)
+        model_variance = p * (1 - p) / n
+        weights = n
+    elif counts:
+        model_variance = np.maximum(np.nan_to_num(expected), 1.0)
+        weights = np.ones_like(values)
+    z_sustained = np.full(len(values), np.nan)
+    if model_variance is not None:
+        model = np.sqrt(model_variance)
+        dispersion = np.maximum(1.0, np.nan_to_num(_trailing(residual / model, window, _mad), nan=1.0))
+        scale = np.maximum(scale, model * dispersion) if denominators is None else model * dispersion
+        z_sustained = _sustained(residual, model_variance, weights, dispersion)
     z = residual / scale
     learning = max(window, int(PROBATION * len(values))) if len(values) > 2 * window else window
     z[: min(learning, len(z))] = np.nan
-    flagged = np.abs(np.nan_to_num(z)) > threshold
-    return _events(flagged, z, values, expected, gap=max(1, season // 24)), z
+    z_sustained[: min(learning, len(z))] = np.nan
+    flagged = (np.abs(np.nan_to_num(z)) > threshold) | (np.abs(np.nan_to_num(z_sustained)) > threshold)
+    strongest = np.where(np.abs(np.nan_to_num(z_sustained)) > np.abs(np.nan_to_num(z)), z_sustained, z)
+    return _events(flagged, strongest, values, expected, gap=max(1, season // 24)), z
+
+
+def _sustained(
+    residual: np.ndarray,
+    variance: np.ndarray,
+    weights: np.ndarray,
+    dispersion: np.ndarray,
+    spans: tuple[int, ...] = (3, 7),
+) -> np.ndarray:
+    """The strongest z-score of the summed residuals over the last 3 or 7 points (weighted by sample size)."""
+    best = np.full(len(residual), np.nan)
+    weighted = np.nan_to_num(residual) * weights
+    weighted_variance = np.nan_to_num(variance) * weights**2 * dispersion**2
+    for span in spans:
+        kernel = np.ones(span)
+        total = np.convolve(weighted, kernel)[: len(residual)]
+        spread = np.sqrt(np.convolve(weighted_variance, kernel)[: len(residual)])
+        with np.errstate(all="ignore"):
+            z = np.where(spread > 0, total / spread, np.nan)
+        z[: span - 1] = np.nan
+        best = np.where(np.abs(np.nan_to_num(z)) > np.abs(np.nan_to_num(best)), z, best)
+    return best
 
 
 def rolling_zscore(values: np.ndarray, *, window: int = 30, threshold: float = 3.0) -> list[Anomaly]:
@@ -194,7 +265,13 @@ def series_anomalies(result: dict[str, object], *, threshold: float = THRESHOLD)
         times = np.array([datetime.fromisoformat(p["start"]).timestamp() for p in points])
         values = np.array([p["value"] for p in points], dtype=float)
         counts = np.array([p["denominator"] for p in points], dtype=float) if rate else None
-        events, _ = detect(times, values, denominators=counts, threshold=threshold)
+        events, _ = detect(
+            times,
+            values,
+            denominators=counts,
+            counts=result["metric"]["kind"] == "count",  # type: ignore[index]
+            threshold=threshold,
+        )
         for event in events:
             found.append(
                 {

@@ -16,14 +16,14 @@ import numpy as np
 from deskops.analytics import anomalies
 from deskops.evals.datasets import DatasetMissing, shared_data_dir
 
-Detector = Callable[[np.ndarray, np.ndarray], list[anomalies.Anomaly]]
+Detector = Callable[..., list[anomalies.Anomaly]]
 HEARTBEAT = ("conversation_volume", "ai_resolution_rate", "escalation_rate", "csat_average")
 
 
 def detectors(threshold: float = anomalies.THRESHOLD) -> dict[str, Detector]:
     return {
-        "seasonal_robust": lambda t, v: anomalies.detect(t, v, threshold=threshold)[0],
-        "rolling_zscore": lambda t, v: anomalies.rolling_zscore(v),
+        "seasonal_robust": lambda t, v, **kind: anomalies.detect(t, v, threshold=threshold, **kind)[0],
+        "rolling_zscore": lambda t, v, **kind: anomalies.rolling_zscore(v),
     }
 
 
@@ -93,7 +93,7 @@ def evaluate_simulated(
     detector_names: tuple[str, ...] = ("seasonal_robust", "rolling_zscore"),
     *,
     seed: int = 7,
-    conversations: int = 60_000,
+    conversations: int = 150_000,
     days: int = 150,
     threshold: float = anomalies.THRESHOLD,
     log: Callable[[str], None] = lambda _: None,
@@ -149,7 +149,7 @@ def evaluate_simulated(
                 detector = methods[name]
                 found = []
                 for incident in truth["incidents"]:
-                    times, values, _, days_ = daily(incident["metric"], incident["segment"])
+                    times, values, counts, days_ = daily(incident["metric"], incident["segment"])
                     onset = datetime.fromisoformat(incident["start"]).astimezone(tz).date()
                     until = datetime.fromisoformat(incident["end"]).astimezone(tz).date() + timedelta(days=2)
                     hits = [
@@ -175,8 +175,8 @@ def evaluate_simulated(
                 ]
                 alarms, quiet_days = 0, sum((b - a).days for a, b in quiet)
                 for metric in HEARTBEAT:
-                    times, values, _, days_ = daily(metric, {})
-                    for event in detector(times, values):
+                    times, values, counts, days_ = daily(metric, {})
+                    for event in detector(times, values, **_kind(metric, counts)):
                         alarms += any(a <= days_[event.start] < b for a, b in quiet)
                 report["methods"][name] = {
                     "incidents_found": sum(f["found"] for f in found),
@@ -191,6 +191,16 @@ def evaluate_simulated(
                 )
         services.close()
     return report
+
+
+def _kind(metric: str, counts: np.ndarray) -> dict[str, Any]:
+    """How the detector should model a heartbeat metric's noise."""
+    from deskops.analytics.catalog import metric as lookup
+
+    kind = lookup(metric).kind
+    if kind == "rate":
+        return {"denominators": counts}
+    return {"counts": kind == "count"}
 
 
 def run(
