@@ -394,7 +394,33 @@ def metrics(
                 filters=filters,
                 top=top,
             )
+            _add_anomalies_and_chart(
+                document,
+                anomalies=anomalies,
+                chart=chart or ("line" if chart_html else None),
+                chart_html=chart_html,
+            )
     _emit(document, as_json=as_json, render=lambda d: out.print_json(json.dumps(d)))
+
+
+def _add_anomalies_and_chart(
+    document: dict[str, Any], *, anomalies: bool, chart: str | None, chart_html: Path | None
+) -> None:
+    from deskops.analytics.anomalies import series_anomalies
+    from deskops.analytics.charts import series_figure
+
+    found = series_anomalies(document) if anomalies else None
+    if found is not None:
+        document["anomalies"] = found
+    if chart is None:
+        return
+    figure = series_figure(document, kind=chart, anomalies=found)
+    document["chart"] = figure
+    if chart_html is not None:
+        import plotly.io
+
+        chart_html.parent.mkdir(parents=True, exist_ok=True)
+        chart_html.write_text(plotly.io.to_html(figure, include_plotlyjs=True, full_html=True))
 
 
 @app.command()

@@ -254,7 +254,9 @@ def test_metrics_command(demo: tuple[Path, str, dict[str, Any]]) -> None:
     assert series["chart"]["data"][0]["type"] == "bar" and isinstance(series["anomalies"], list)
     assert "plotly" in (folder / "chart.html").read_text()[:200_000].lower()
     compared, _ = deskops(*base, "--metric", "escalation_rate", "--compare", "--json", cwd=folder)
-    assert compared["previous"]["to"] == "2026-10-01" and compared["test"]["name"] == "two-proportion z-test"
+    # The workspace starts on 2026-10-02: the previous period is empty, so nothing is tested.
+    assert compared["previous"]["to"] == "2026-10-01" and compared["previous"]["denominator"] == 0
+    assert compared["verdict"] == "not enough data" and compared["test"]["p_value"] is None
     movers, _ = deskops(*base, "--metric", "conversation_volume", "--movers", "--json", cwd=folder)
     assert movers["movers"] and "contribution" in movers["movers"][0]
     listed, _ = deskops("metrics", "--list", "--json", cwd=folder)
