@@ -154,6 +154,11 @@ BATTERY: dict[str, Battery] = {
         "list_external_ids": lambda s: s.conversations.list_external_ids(start=T0, end=T0 + timedelta(1)),
         "count": lambda s: s.conversations.count(),
         "count_messages": lambda s: s.conversations.count_messages(),
+        "max_id": lambda s: s.conversations.max_id(),
+        "customer_texts": lambda s: s.conversations.customer_texts(after_id=0, limit=10),
+        "metric_rows": lambda s: s.conversations.metric_rows(
+            start=T0 - timedelta(1), end=T0 + timedelta(1), custom_attributes=True
+        ),
     },
     "articles": {
         "save": lambda s: s.articles.save(
@@ -166,6 +171,8 @@ BATTERY: dict[str, Battery] = {
         "list": lambda s: s.articles.list(state="published"),
         "history": lambda s: s.articles.history("kb-1"),
         "count": lambda s: s.articles.count(),
+        "current_versions": lambda s: s.articles.current_versions(),
+        "get_many": lambda s: s.articles.get_many(["kb-1", "kb-2"]),
     },
     "guidance": {
         "save": lambda s: s.guidance.save(
