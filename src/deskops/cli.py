@@ -465,6 +465,45 @@ def _render_attributes(d: dict[str, Any]) -> None:
     out.print(table)
 
 
+@app.command()
+def articles(
+    from_: Annotated[str, typer.Option("--from", help="First day (YYYY-MM-DD, workspace time zone).")],
+    to: Annotated[str, typer.Option("--to", help="Last day, inclusive.")],
+    workspace: Workspace = "demo",
+    db: Db = None,
+    as_json: Json = False,
+) -> None:
+    """Per article: how often the AI agent cited it and how often those conversations were resolved."""
+    from deskops.analytics.articles import article_figures
+
+    with _services(db, as_json=as_json) as services, services.uow() as uow:
+        start, end = _parse_day(from_, "--from"), _parse_day(to, "--to")
+        assert start is not None and end is not None
+        document = article_figures(uow.workspace(workspace), start=start, end=end)
+    _emit(document, as_json=as_json, render=_render_articles)
+
+
+def _render_articles(d: dict[str, Any]) -> None:
+    from rich.table import Table
+
+    table = Table(
+        title=f"Articles of {d['workspace']}, {d['period']['from']} to {d['period']['to']}",
+        title_justify="left",
+    )
+    for column in ("article", "title", "state", "times cited", "resolved when cited"):
+        table.add_column(column, justify="right" if column.startswith(("times", "resolved")) else "left")
+    for row in d["articles"]:
+        rate = row["resolution_rate_when_cited"]
+        table.add_row(
+            row["article"],
+            row["title"] or "-",
+            row["state"],
+            f"{row['times_cited']:,}",
+            "-" if rate is None else f"{rate:.0%}",
+        )
+    out.print(table)
+
+
 # --------------------------------------------------------------------------- search
 
 

@@ -155,6 +155,7 @@ BATTERY: dict[str, Battery] = {
         "count": lambda s: s.conversations.count(),
         "count_messages": lambda s: s.conversations.count_messages(),
         "max_id": lambda s: s.conversations.max_id(),
+        "citations": lambda s: s.conversations.citations(start=T0 - timedelta(1), end=T0 + timedelta(1)),
         "customer_texts": lambda s: s.conversations.customer_texts(after_id=0, limit=10),
         "metric_rows": lambda s: s.conversations.metric_rows(
             start=T0 - timedelta(1), end=T0 + timedelta(1), custom_attributes=True

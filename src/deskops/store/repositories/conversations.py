@@ -169,6 +169,22 @@ class ConversationRepository(UpsertByExternalId):
         rows = self._conn.execute(query).all()
         return {name: [row[i] for row in rows] for i, name in enumerate(columns)}
 
+    def citations(self, *, start: datetime, end: datetime) -> list[tuple[str | None, list[str]]]:
+        """(outcome, cited article ids) per conversation of [start, end) whose AI replies cited articles."""
+        c, m = t.conversations, t.messages
+        rows = self._conn.execute(
+            sa.select(c.c.id, c.c.outcome, m.c.cited_article_ids)
+            .join_from(m, c, sa.and_(c.c.workspace_id == m.c.workspace_id, c.c.id == m.c.conversation_id))
+            .where(
+                self._where(m), m.c.author_kind == "ai_agent", c.c.created_at >= start, c.c.created_at < end
+            )
+        )
+        by_conversation: dict[int, tuple[str | None, set[str]]] = {}
+        for conversation_id, outcome, cited in rows:
+            if cited:
+                by_conversation.setdefault(conversation_id, (outcome, set()))[1].update(cited)
+        return [(outcome, sorted(ids)) for outcome, ids in by_conversation.values()]
+
     def max_id(self) -> int:
         """The newest conversation's id (ids grow with every insert); 0 when there are none."""
         c = t.conversations
