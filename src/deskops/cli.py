@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated, Any, NoReturn, cast
 
@@ -32,12 +32,14 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 bench_app = typer.Typer(help="Benchmarks that print their figures as JSON.", no_args_is_help=True)
 eval_app = typer.Typer(help="Quality evaluations that print their figures as JSON.", no_args_is_help=True)
 index_app = typer.Typer(help="The per-workspace search index.", no_args_is_help=True)
+cohort_app = typer.Typer(help="Saved customer cohorts, usable as --filter cohort=NAME.", no_args_is_help=True)
 app.add_typer(workspace_app, name="workspace")
 app.add_typer(member_app, name="member")
 app.add_typer(db_app, name="db")
 app.add_typer(bench_app, name="bench")
 app.add_typer(eval_app, name="eval")
 app.add_typer(index_app, name="index")
+app.add_typer(cohort_app, name="cohort")
 
 err = Console(stderr=True)
 out = Console()
@@ -502,6 +504,103 @@ def _render_articles(d: dict[str, Any]) -> None:
             "-" if rate is None else f"{rate:.0%}",
         )
     out.print(table)
+
+
+@cohort_app.command("save")
+def cohort_save(
+    name: Annotated[str, typer.Argument(help="Cohort name (letters, digits, space, '_', '.', '-').")],
+    workspace: Workspace = "demo",
+    filter_: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--filter",
+            help="plan=, region=, company_size= or any custom customer attribute, KEY=VALUE, repeatable.",
+        ),
+    ] = None,
+    min_conversations: Annotated[
+        int | None, typer.Option(help="Behaviour: at least this many conversations ...")
+    ] = None,
+    within_days: Annotated[
+        int, typer.Option(help="... in this many days before the analysed period ends.")
+    ] = 30,
+    db: Db = None,
+    as_json: Json = False,
+) -> None:
+    """Create or replace a cohort defined by customer attributes and behaviour."""
+    from deskops.domain.models import CohortDefinition
+
+    filters = _parse_filters(filter_, as_json=as_json)
+    built_in = {k: filters.pop(k) for k in ("plan", "region", "company_size") if k in filters}
+    with _services(db, as_json=as_json) as services, services.uow() as uow:
+        definition = CohortDefinition(
+            **built_in, attributes=filters, min_conversations=min_conversations, within_days=within_days
+        )
+        cohort = uow.workspace(workspace).cohorts.save(name, definition)
+        uow.commit()
+    _emit(
+        cohort.model_dump(mode="json"),
+        as_json=as_json,
+        render=lambda d: out.print(f"Saved cohort {d['name']}: {json.dumps(d['definition'])}"),
+    )
+
+
+@cohort_app.command("list")
+def cohort_list(workspace: Workspace = "demo", db: Db = None, as_json: Json = False) -> None:
+    """List the saved cohorts."""
+    with _services(db, as_json=as_json) as services, services.uow() as uow:
+        found = [c.model_dump(mode="json") for c in uow.workspace(workspace).cohorts.list()]
+    _emit(
+        {"cohorts": found},
+        as_json=as_json,
+        render=lambda d: out.print(
+            "\n".join(f"{c['name']}\t{json.dumps(c['definition'])}" for c in d["cohorts"])
+        ),
+    )
+
+
+@cohort_app.command("show")
+def cohort_show(
+    name: str,
+    workspace: Workspace = "demo",
+    as_of: Annotated[
+        str | None, typer.Option(help="Evaluate membership at the start of this day (default: now).")
+    ] = None,
+    db: Db = None,
+    as_json: Json = False,
+) -> None:
+    """A cohort's definition and how many customers are in it."""
+    from zoneinfo import ZoneInfo
+
+    from deskops.analytics.cohorts import members
+
+    with _services(db, as_json=as_json) as services, services.uow() as uow:
+        scope = uow.workspace(workspace)
+        cohort = scope.cohorts.get(name)
+        day = _parse_day(as_of, "--as-of")
+        moment = (
+            datetime.combine(day, datetime.min.time(), ZoneInfo(scope.workspace.time_zone))
+            if day
+            else datetime.now(UTC)
+        )
+        document = {
+            **cohort.model_dump(mode="json"),
+            "as_of": moment.isoformat(),
+            "customers": len(members(scope, cohort.definition, as_of=moment)),
+        }
+    _emit(
+        document,
+        as_json=as_json,
+        render=lambda d: out.print(f"{d['name']}: {d['customers']:,} customers as of {d['as_of']}"),
+    )
+
+
+@cohort_app.command("delete")
+def cohort_delete(name: str, workspace: Workspace = "demo", db: Db = None, as_json: Json = False) -> None:
+    """Delete a saved cohort."""
+    with _services(db, as_json=as_json) as services, services.uow() as uow:
+        uow.workspace(workspace).cohorts.delete(name)
+        uow.commit()
+    _emit({"deleted": name}, as_json=as_json, render=lambda d: out.print(f"Deleted cohort {d['deleted']}."))
 
 
 # --------------------------------------------------------------------------- search

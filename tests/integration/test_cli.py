@@ -270,3 +270,61 @@ def test_metrics_command(demo: tuple[Path, str, dict[str, Any]]) -> None:
     )
     rows = {a["attribute"]: a for a in attributes["attributes"]}
     assert rows["customer.legacy_segment"]["effectively_empty"] and rows["team"]["mirrors_outcome"]
+
+
+def test_cohort_commands(demo: tuple[Path, str, dict[str, Any]]) -> None:
+    folder, db, _ = demo
+    saved, _ = deskops(
+        "cohort",
+        "save",
+        "repeat enterprise",
+        "--filter",
+        "plan=Enterprise",
+        "--min-conversations",
+        "2",
+        "--within-days",
+        "30",
+        "--db",
+        db,
+        "--json",
+        cwd=folder,
+    )
+    assert saved["definition"]["plan"] == "Enterprise" and saved["definition"]["min_conversations"] == 2
+    shown, _ = deskops(
+        "cohort", "show", "repeat enterprise", "--as-of", "2026-11-01", "--db", db, "--json", cwd=folder
+    )
+    assert shown["customers"] > 0
+    listed, _ = deskops("cohort", "list", "--db", db, "--json", cwd=folder)
+    assert [c["name"] for c in listed["cohorts"]] == ["repeat enterprise"]
+    series, _ = deskops(
+        "metrics",
+        "--metric",
+        "conversation_volume",
+        "--from",
+        "2026-10-02",
+        "--to",
+        "2026-10-31",
+        "--filter",
+        "cohort=repeat enterprise",
+        "--db",
+        db,
+        "--json",
+        cwd=folder,
+    )
+    everyone, _ = deskops(
+        "metrics",
+        "--metric",
+        "conversation_volume",
+        "--from",
+        "2026-10-02",
+        "--to",
+        "2026-10-31",
+        "--db",
+        db,
+        "--json",
+        cwd=folder,
+    )
+    assert 0 < series["total"]["value"] < everyone["total"]["value"]
+    error, _ = deskops("cohort", "show", "nobody", "--db", db, "--json", cwd=folder, expect=1)
+    assert error["error"].startswith("unknown cohort 'nobody'")
+    deskops("cohort", "delete", "repeat enterprise", "--db", db, "--json", cwd=folder)

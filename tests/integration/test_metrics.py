@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pytest
@@ -275,3 +276,53 @@ def test_bad_input_is_explained(scope: Any) -> None:
             granularity="fortnight",
             today=TODAY,
         )
+
+
+def test_cohorts_filter_by_attributes_and_behaviour(scope: Any) -> None:
+    from deskops.analytics.cohorts import members
+    from deskops.domain.models import CohortDefinition
+    from deskops.store.repositories import NotFound
+
+    scope.cohorts.save("frequent free", CohortDefinition(plan="Free", min_conversations=6, within_days=7))
+    scope.cohorts.save("everyone pro", CohortDefinition(plan="Pro"))
+    free_id, pro_ids = _ids(scope, "free-1"), {_ids(scope, "pro-1"), _ids(scope, "pro-2")}
+    berlin = ZoneInfo("Europe/Berlin")
+    # free-1 wrote 5 times in week 1 and 6 times in week 2.
+    week1_end = datetime(2026, 3, 23, tzinfo=berlin)
+    week2_end = datetime(2026, 3, 30, tzinfo=berlin)
+    definition = scope.cohorts.get("frequent free").definition
+    assert members(scope, definition, as_of=week1_end) == set()
+    assert members(scope, definition, as_of=week2_end) == {free_id}
+    assert members(scope, scope.cohorts.get("everyone pro").definition, as_of=week2_end) == pro_ids
+
+    week2 = engine.series(
+        scope,
+        metric_name="escalation_rate",
+        start=date(2026, 3, 23),
+        end=date(2026, 3, 29),
+        filters={"cohort": "frequent free"},
+        today=TODAY,
+    )
+    assert week2["total"] == {"value": round(4 / 6, 4), "numerator": 4.0, "denominator": 6, "thin": True}
+    week1 = engine.series(
+        scope,
+        metric_name="escalation_rate",
+        start=date(2026, 3, 16),
+        end=date(2026, 3, 22),
+        filters={"cohort": "frequent free"},
+        today=TODAY,
+    )
+    assert week1["total"]["denominator"] == 0  # free-1 was not yet a frequent contact
+    with pytest.raises(NotFound, match=r"unknown cohort 'vip' \(known: everyone pro, frequent free\)"):
+        engine.series(
+            scope,
+            metric_name="escalation_rate",
+            start=date(2026, 3, 16),
+            end=date(2026, 3, 22),
+            filters={"cohort": "vip"},
+            today=TODAY,
+        )
+
+
+def _ids(scope: Any, external_id: str) -> int:
+    return next(iter(scope.customers.ensure([external_id]).values()))

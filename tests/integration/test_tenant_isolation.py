@@ -15,6 +15,7 @@ from deskops.bootstrap import Services
 from deskops.domain.models import (
     Article,
     AuthorKind,
+    CohortDefinition,
     Conversation,
     Customer,
     Event,
@@ -217,6 +218,19 @@ BATTERY: dict[str, Battery] = {
         "set_role": lambda s: s.members.set_role(1, Role.editor),
         "issue_token": lambda s: s.members.issue_token(1),
         "revoke_tokens": lambda s: s.members.revoke_tokens(1),
+    },
+    "cohorts": {
+        "save": lambda s: s.cohorts.save("frequent", CohortDefinition(plan="beta", min_conversations=2)),
+        "find": lambda s: s.cohorts.find("frequent"),
+        "get": lambda s: s.cohorts.get("frequent"),
+        "list": lambda s: s.cohorts.list(),
+        "matching_customers": lambda s: s.cohorts.matching_customers(
+            CohortDefinition(attributes={"owner": "beta"})
+        ),
+        "conversation_counts": lambda s: s.cohorts.conversation_counts(
+            start=T0 - timedelta(1), end=T0 + timedelta(1)
+        ),
+        "delete": lambda s: s.cohorts.delete("frequent"),
     },
     "stats": {
         "table_counts": lambda s: s.stats.table_counts(),

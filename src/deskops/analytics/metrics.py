@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 from scipy import stats
 
+from deskops.analytics import cohorts
 from deskops.analytics import frame as frames
 from deskops.analytics.catalog import ATTRIBUTES, Metric, metric
 from deskops.store.repositories import WorkspaceScope
@@ -115,12 +116,21 @@ def _check_attribute(name: str, m: Metric) -> None:
 
 
 def _filtered(scope: WorkspaceScope, m: Metric, period: Period, filters: dict[str, str]) -> frames.Frame:
+    """The period's conversations that pass the filters; ``cohort=NAME`` keeps the cohort's customers."""
+    filters = dict(filters)
+    cohort_name = filters.pop("cohort", None)
     for name in filters:
         _check_attribute(name, m)
-    f = frames.load(scope, *period.bounds(ZoneInfo(scope.workspace.time_zone)))
+    start, end = period.bounds(ZoneInfo(scope.workspace.time_zone))
+    f = frames.load(scope, start, end)
     if filters:
         conditions = [(name, "==", _typed(name, value)) for name, value in filters.items()]
         f = f.take(f.mask(conditions))
+    if cohort_name is not None:
+        cohort = scope.cohorts.get(cohort_name)
+        # Membership as of the end of the period: "frequent contacters" of this month.
+        ids = np.array(sorted(cohorts.members(scope, cohort.definition, as_of=end)), dtype=float)
+        f = f.take(np.isin(f["customer_id"], ids))
     return f
 
 

@@ -203,3 +203,24 @@ class Event(_Model):
     occurred_at: AwareDatetime
     customer_external_id: str | None = None
     properties: dict[str, Any] = Field(default_factory=dict)
+
+
+class CohortDefinition(_Model):
+    """Customers grouped by who they are and what they did."""
+
+    plan: str | None = None
+    region: str | None = None
+    company_size: str | None = None
+    attributes: dict[str, Any] = Field(default_factory=dict)
+    """Custom customer attributes that must equal these values."""
+    min_conversations: int | None = Field(default=None, ge=1)
+    """Behaviour: at least this many conversations ..."""
+    within_days: int = Field(default=30, ge=1, le=3650)
+    """... in the days before the end of the period being analysed."""
+
+
+class Cohort(_Model):
+    name: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9 _.-]*$")
+    definition: CohortDefinition
+    created_at: AwareDatetime
+    updated_at: AwareDatetime

@@ -289,4 +289,17 @@ events = sa.Table(
     sa.Index(None, "workspace_id", "name", "occurred_at"),
 )
 
+cohorts = sa.Table(
+    "cohorts",
+    metadata,
+    _workspace_fk(),
+    sa.Column("id", sa.Integer, nullable=False),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("definition", JSONColumn, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.PrimaryKeyConstraint("workspace_id", "id"),
+    sa.UniqueConstraint("workspace_id", "name"),
+)
+
 TENANT_TABLES = tuple(t for t in metadata.sorted_tables if "workspace_id" in t.c)

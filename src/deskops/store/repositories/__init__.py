@@ -6,6 +6,7 @@ import sqlalchemy as sa
 
 from deskops.domain.models import Workspace
 from deskops.store.repositories._base import NotFound, UnknownWorkspace, UpsertCounts
+from deskops.store.repositories.cohorts import CohortRepository
 from deskops.store.repositories.content import (
     AgentSettingsRepository,
     ArticleRepository,
@@ -44,3 +45,4 @@ class WorkspaceScope:
         self.agent_settings = AgentSettingsRepository(*scope)
         self.events = EventRepository(*scope)
         self.stats = StatsRepository(*scope)
+        self.cohorts = CohortRepository(*scope)
