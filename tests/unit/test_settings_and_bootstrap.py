@@ -46,7 +46,7 @@ def test_importing_every_module_does_no_work(tmp_path: Path) -> None:
     modules = sorted(
         "deskops." + ".".join(p.relative_to(package).with_suffix("").parts).replace(".__init__", "")
         for p in package.rglob("*.py")
-        if "migrations" not in p.parts
+        if "migrations" not in p.parts and p.name != "__main__.py"  # __main__ exists to run
     )
     modules = [m.removesuffix(".__init__") for m in modules]
     code = "import importlib, sys\nfor m in sys.argv[1:]: importlib.import_module(m)\n"

@@ -44,6 +44,18 @@ class Metric:
     quantile: float | None = None
     breakdowns: tuple[str, ...] = ATTRIBUTES
 
+    def describe(self) -> dict[str, object]:
+        """What a reader of a result needs to know about the metric."""
+        return {
+            "name": self.name,
+            "label": self.label,
+            "unit": self.unit,
+            "kind": self.kind,
+            "good": self.good,
+            "description": self.description,
+            "breakdowns": list(self.breakdowns),
+        }
+
 
 CLOSED: Condition = ("outcome", "!=", None)
 AI: Condition = ("ai_involved", "==", True)

@@ -208,14 +208,7 @@ def _top_groups(
 
 
 def _describe(m: Metric) -> dict[str, Any]:
-    return {
-        "name": m.name,
-        "label": m.label,
-        "unit": m.unit,
-        "kind": m.kind,
-        "good": m.good,
-        "description": m.description,
-    }
+    return m.describe()
 
 
 # ------------------------------------------------------------------------------------- comparison

@@ -1,0 +1,129 @@
+"""What every command shares: options, error handling, output, progress bars."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date
+from typing import Annotated, Any, NoReturn
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from deskops.bootstrap import Services, build
+
+err = Console(stderr=True)
+out = Console()
+
+Db = Annotated[
+    str | None,
+    typer.Option(
+        "--db",
+        help="Database URL (default: $DESKOPS_DATABASE_URL or sqlite:///.deskops/deskops.db).",
+        show_default=False,
+    ),
+]
+Workspace = Annotated[str, typer.Option("--workspace", "-w", help="Workspace name.")]
+Json = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
+
+
+class CommandError(Exception):
+    """An error the user can fix; printed without a traceback."""
+
+
+def fail(message: str, *, as_json: bool) -> NoReturn:
+    if as_json:
+        print(json.dumps({"error": message}))
+    err.print(f"[red]error:[/red] {message}", highlight=False)
+    raise typer.Exit(1)
+
+
+@contextmanager
+def _services(db: str | None, *, as_json: bool) -> Iterator[Services]:
+    """Build the services and turn expected failures into one clear line and exit code 1."""
+    from deskops.importers import ImportFailed
+    from deskops.store.repositories import NotFound, UnknownWorkspace
+
+    services = build(database_url=db)
+    try:
+        yield services
+    except ImportFailed as exc:
+        if as_json:
+            print(json.dumps({"error": "import failed", "errors": [e.as_dict() for e in exc.errors]}))
+        err.print(f"[red]error:[/red] {exc}", highlight=False)
+        raise typer.Exit(1) from None
+    except (
+        CommandError,
+        UnknownWorkspace,
+        NotFound,
+        OSError,
+        ValueError,
+    ) as exc:  # SearchError is a ValueError
+        fail(str(exc).strip("'\""), as_json=as_json)
+    finally:
+        services.close()
+
+
+def _emit(document: dict[str, Any], *, as_json: bool, render: Callable[[dict[str, Any]], None]) -> None:
+    if as_json:
+        print(json.dumps(document, default=str))
+    else:
+        render(document)
+
+
+@contextmanager
+def _progress(description: str, total: int | None) -> Iterator[Callable[[int], None]]:
+    """A progress bar on stderr (pulsing when ``total`` is unknown); yields a callback taking items done."""
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=False,
+        disable=not err.is_terminal,
+    ) as bar:
+        task = bar.add_task(description, total=total)
+        yield lambda done: bar.update(task, completed=done)
+
+
+def _parse_filters(items: list[str] | None, *, as_json: bool) -> dict[str, str]:
+    filters: dict[str, str] = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            fail(f"--filter takes KEY=VALUE, got {item!r}", as_json=as_json)
+        filters[key.strip()] = value.strip()
+    return filters
+
+
+def _parse_day(value: str | None, option: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise CommandError(f"{option} must be a date like 2026-10-01, not {value!r}") from None
+
+
+@contextmanager
+def _stage_progress() -> Iterator[Callable[[str, int, int | None], None]]:
+    """A progress bar for index updates, shown only when there is work to show."""
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        disable=not err.is_terminal,
+    ) as bar:
+        tasks: dict[str, Any] = {}
+
+        def update(stage: str, done: int, total: int | None) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(f"index: {stage}", total=total)
+            bar.update(tasks[stage], completed=done, total=total)
+
+        yield update

@@ -1,0 +1,299 @@
+"""Metrics, attributes, articles and cohorts."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from deskops.cli._apps import (
+    app,
+    cohort_app,
+)
+from deskops.cli._common import (
+    Db,
+    Json,
+    Workspace,
+    _emit,
+    _parse_day,
+    _parse_filters,
+    _services,
+    fail,
+    out,
+)
+
+
+@app.command()
+def metrics(
+    metric: Annotated[str | None, typer.Option("--metric", "-m", help="Metric name (see --list).")] = None,
+    from_: Annotated[
+        str | None, typer.Option("--from", help="First day (YYYY-MM-DD, workspace time zone).")
+    ] = None,
+    to: Annotated[str | None, typer.Option("--to", help="Last day, inclusive.")] = None,
+    workspace: Workspace = "demo",
+    by: Annotated[str | None, typer.Option("--by", help="Break down by this attribute.")] = None,
+    granularity: Annotated[str, typer.Option(help="hour, day, week or month.")] = "day",
+    filter_: Annotated[
+        list[str] | None, typer.Option("--filter", help="ATTRIBUTE=VALUE, repeatable.")
+    ] = None,
+    top: Annotated[int, typer.Option(help="With --by: show this many groups, the rest as (other).")] = 12,
+    compare: Annotated[
+        bool,
+        typer.Option(
+            "--compare", help="Compare with the previous period of the same length, with a significance test."
+        ),
+    ] = False,
+    movers: Annotated[
+        bool, typer.Option("--movers", help="Which segments explain the change since the previous period.")
+    ] = False,
+    list_: Annotated[bool, typer.Option("--list", help="List the metric catalog and exit.")] = False,
+    anomalies: Annotated[bool, typer.Option("--anomalies", help="Detect anomalies in each series.")] = False,
+    chart: Annotated[str | None, typer.Option(help="Add a plotly figure: line, bar or table.")] = None,
+    chart_html: Annotated[
+        Path | None, typer.Option(help="Also write the figure as a standalone HTML page.")
+    ] = None,
+    db: Db = None,
+    as_json: Json = False,
+) -> None:
+    """Metric series with denominators, breakdowns, period comparisons and top movers."""
+    from deskops.analytics import metrics as engine
+    from deskops.analytics.catalog import ATTRIBUTES, METRICS
+
+    if list_:
+        catalog = [m.describe() for m in METRICS]
+        _emit(
+            {"metrics": catalog, "attributes": list(ATTRIBUTES)},
+            as_json=as_json,
+            render=lambda d: out.print("\n".join(f"{m['name']:28} {m['description']}" for m in d["metrics"])),
+        )
+        return
+    if metric is None or from_ is None or to is None:
+        fail("--metric, --from and --to are required (or --list)", as_json=as_json)
+    filters = _parse_filters(filter_, as_json=as_json)
+    with _services(db, as_json=as_json) as services, services.uow() as uow:
+        start, end = _parse_day(from_, "--from"), _parse_day(to, "--to")
+        assert start is not None and end is not None
+        scope = uow.workspace(workspace)
+        if movers:
+            document = engine.top_movers(scope, metric_name=metric, start=start, end=end, filters=filters)
+        elif compare:
+            document = engine.compare(scope, metric_name=metric, start=start, end=end, filters=filters)
+        else:
+            document = engine.series(
+                scope,
+                metric_name=metric,
+                start=start,
+                end=end,
+                granularity=granularity,
+                by=by,
+                filters=filters,
+                top=top,
+            )
+            _add_anomalies_and_chart(
+                document,
+                anomalies=anomalies,
+                chart=chart or ("line" if chart_html else None),
+                chart_html=chart_html,
+            )
+    _emit(document, as_json=as_json, render=lambda d: out.print_json(json.dumps(d)))
+
+
+def _add_anomalies_and_chart(
+    document: dict[str, Any], *, anomalies: bool, chart: str | None, chart_html: Path | None
+) -> None:
+    from deskops.analytics.anomalies import series_anomalies
+    from deskops.analytics.charts import series_figure
+
+    found = series_anomalies(document) if anomalies else None
+    if found is not None:
+        document["anomalies"] = found
+    if chart is None:
+        return
+    figure = series_figure(document, kind=chart, anomalies=found)
+    document["chart"] = figure
+    if chart_html is not None:
+        import plotly.io
+
+        chart_html.parent.mkdir(parents=True, exist_ok=True)
+        chart_html.write_text(plotly.io.to_html(figure, include_plotlyjs=True, full_html=True))
+
+
+@app.command()
+def attributes(
+    from_: Annotated[str, typer.Option("--from", help="First day (YYYY-MM-DD, workspace time zone).")],
+    to: Annotated[str, typer.Option("--to", help="Last day, inclusive.")],
+    workspace: Workspace = "demo",
+    db: Db = None,
+    as_json: Json = False,
+) -> None:
+    """Which attributes are populated and carry signal (coverage, cardinality, link to escalation)."""
+    from deskops.analytics.attributes import attribute_report
+
+    with _services(db, as_json=as_json) as services, services.uow() as uow:
+        start, end = _parse_day(from_, "--from"), _parse_day(to, "--to")
+        assert start is not None and end is not None
+        document = attribute_report(uow.workspace(workspace), start=start, end=end)
+    _emit(document, as_json=as_json, render=_render_attributes)
+
+
+def _render_attributes(d: dict[str, Any]) -> None:
+    from rich.table import Table
+
+    table = Table(
+        title=f"Attributes of {d['workspace']}, {d['period']['from']} to {d['period']['to']} "
+        f"({d['conversations']:,} conversations)",
+        title_justify="left",
+    )
+    for column in ("attribute", "type", "coverage", "values", "Cramér's V", "signal"):
+        table.add_column(column, justify="left" if column in ("attribute", "type", "signal") else "right")
+    for row in d["attributes"]:
+        v = row["association"]["cramers_v"]
+        signal = row["signal"] + (" (mirrors outcome)" if row["mirrors_outcome"] else "")
+        table.add_row(
+            row["attribute"],
+            row["type"],
+            f"{row['coverage']:.0%}",
+            f"{row['cardinality']:,}",
+            "-" if v is None else f"{v:.3f}",
+            signal,
+        )
+    out.print(table)
+
+
+@app.command()
+def articles(
+    from_: Annotated[str, typer.Option("--from", help="First day (YYYY-MM-DD, workspace time zone).")],
+    to: Annotated[str, typer.Option("--to", help="Last day, inclusive.")],
+    workspace: Workspace = "demo",
+    db: Db = None,
+    as_json: Json = False,
+) -> None:
+    """Per article: how often the AI agent cited it and how often those conversations were resolved."""
+    from deskops.analytics.articles import article_figures
+
+    with _services(db, as_json=as_json) as services, services.uow() as uow:
+        start, end = _parse_day(from_, "--from"), _parse_day(to, "--to")
+        assert start is not None and end is not None
+        document = article_figures(uow.workspace(workspace), start=start, end=end)
+    _emit(document, as_json=as_json, render=_render_articles)
+
+
+def _render_articles(d: dict[str, Any]) -> None:
+    from rich.table import Table
+
+    table = Table(
+        title=f"Articles of {d['workspace']}, {d['period']['from']} to {d['period']['to']}",
+        title_justify="left",
+    )
+    for column in ("article", "title", "state", "times cited", "resolved when cited"):
+        table.add_column(column, justify="right" if column.startswith(("times", "resolved")) else "left")
+    for row in d["articles"]:
+        rate = row["resolution_rate_when_cited"]
+        table.add_row(
+            row["article"],
+            row["title"] or "-",
+            row["state"],
+            f"{row['times_cited']:,}",
+            "-" if rate is None else f"{rate:.0%}",
+        )
+    out.print(table)
+
+
+@cohort_app.command("save")
+def cohort_save(
+    name: Annotated[str, typer.Argument(help="Cohort name (letters, digits, space, '_', '.', '-').")],
+    workspace: Workspace = "demo",
+    filter_: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--filter",
+            help="plan=, region=, company_size= or any custom customer attribute, KEY=VALUE, repeatable.",
+        ),
+    ] = None,
+    min_conversations: Annotated[
+        int | None, typer.Option(help="Behaviour: at least this many conversations ...")
+    ] = None,
+    within_days: Annotated[
+        int, typer.Option(help="... in this many days before the analysed period ends.")
+    ] = 30,
+    db: Db = None,
+    as_json: Json = False,
+) -> None:
+    """Create or replace a cohort defined by customer attributes and behaviour."""
+    from deskops.domain.models import CohortDefinition
+
+    filters = _parse_filters(filter_, as_json=as_json)
+    built_in = {k: filters.pop(k) for k in ("plan", "region", "company_size") if k in filters}
+    with _services(db, as_json=as_json) as services, services.uow() as uow:
+        definition = CohortDefinition(
+            **built_in, attributes=filters, min_conversations=min_conversations, within_days=within_days
+        )
+        cohort = uow.workspace(workspace).cohorts.save(name, definition)
+        uow.commit()
+    _emit(
+        cohort.model_dump(mode="json"),
+        as_json=as_json,
+        render=lambda d: out.print(f"Saved cohort {d['name']}: {json.dumps(d['definition'])}"),
+    )
+
+
+@cohort_app.command("list")
+def cohort_list(workspace: Workspace = "demo", db: Db = None, as_json: Json = False) -> None:
+    """List the saved cohorts."""
+    with _services(db, as_json=as_json) as services, services.uow() as uow:
+        found = [c.model_dump(mode="json") for c in uow.workspace(workspace).cohorts.list()]
+    _emit(
+        {"cohorts": found},
+        as_json=as_json,
+        render=lambda d: out.print(
+            "\n".join(f"{c['name']}\t{json.dumps(c['definition'])}" for c in d["cohorts"])
+        ),
+    )
+
+
+@cohort_app.command("show")
+def cohort_show(
+    name: str,
+    workspace: Workspace = "demo",
+    as_of: Annotated[
+        str | None, typer.Option(help="Evaluate membership at the start of this day (default: now).")
+    ] = None,
+    db: Db = None,
+    as_json: Json = False,
+) -> None:
+    """A cohort's definition and how many customers are in it."""
+    from zoneinfo import ZoneInfo
+
+    from deskops.analytics.cohorts import members
+
+    with _services(db, as_json=as_json) as services, services.uow() as uow:
+        scope = uow.workspace(workspace)
+        cohort = scope.cohorts.get(name)
+        day = _parse_day(as_of, "--as-of")
+        moment = (
+            datetime.combine(day, datetime.min.time(), ZoneInfo(scope.workspace.time_zone))
+            if day
+            else datetime.now(UTC)
+        )
+        document = {
+            **cohort.model_dump(mode="json"),
+            "as_of": moment.isoformat(),
+            "customers": len(members(scope, cohort.definition, as_of=moment)),
+        }
+    _emit(
+        document,
+        as_json=as_json,
+        render=lambda d: out.print(f"{d['name']}: {d['customers']:,} customers as of {d['as_of']}"),
+    )
+
+
+@cohort_app.command("delete")
+def cohort_delete(name: str, workspace: Workspace = "demo", db: Db = None, as_json: Json = False) -> None:
+    """Delete a saved cohort."""
+    with _services(db, as_json=as_json) as services, services.uow() as uow:
+        uow.workspace(workspace).cohorts.delete(name)
+        uow.commit()
+    _emit({"deleted": name}, as_json=as_json, render=lambda d: out.print(f"Deleted cohort {d['deleted']}."))

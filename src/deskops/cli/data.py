@@ -1,0 +1,327 @@
+"""Commands that build, import and manage workspaces, members and the schema."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any, cast
+
+import typer
+
+from deskops.cli._apps import (
+    app,
+    db_app,
+    member_app,
+    workspace_app,
+)
+from deskops.cli._common import (
+    CommandError,
+    Db,
+    Json,
+    Workspace,
+    _emit,
+    _progress,
+    _services,
+    err,
+    fail,
+    out,
+)
+from deskops.domain.models import Role
+
+
+@app.command()
+def simulate(
+    db: Db = None,
+    seed: Annotated[
+        int, typer.Option(help="Random seed; the same seed and sizes give the same workspace.")
+    ] = 7,
+    conversations: Annotated[int, typer.Option(help="Number of conversations.")] = 50_000,
+    days: Annotated[int, typer.Option(help="Length of the simulated period in days (14-3650).")] = 180,
+    end: Annotated[str, typer.Option(help="First day after the period (YYYY-MM-DD).")] = "2026-11-01",
+    truth: Annotated[
+        Path,
+        typer.Option(
+            help="Where the ground truth (incidents, labelled search queries) "
+            "is written. It never goes into the database."
+        ),
+    ] = Path(".deskops/truth/demo.json"),
+    workspace: Annotated[
+        str, typer.Option("--workspace", "-w", help="Name of the workspace to build.")
+    ] = "demo",
+    time_zone: Annotated[str, typer.Option(help="The workspace's IANA time zone.")] = "America/New_York",
+    replace: Annotated[bool, typer.Option(help="Delete and rebuild the workspace if it exists.")] = False,
+    as_json: Json = False,
+) -> None:
+    """Build a realistic simulated workspace with injected incidents (deterministic by seed)."""
+    from deskops.simulate.workspace import SimulationConfig, simulate_workspace
+
+    with _services(db, as_json=as_json) as services:
+        try:
+            end_day = date.fromisoformat(end)
+        except ValueError:
+            raise CommandError(f"--end must be a date like 2026-11-01, got {end!r}") from None
+        config = SimulationConfig(
+            seed=seed,
+            conversations=conversations,
+            days=days,
+            end=end_day,
+            time_zone=time_zone,
+            workspace=workspace,
+        )
+        with services.uow() as uow, _progress("simulating", conversations) as progress:
+            report = simulate_workspace(
+                uow=uow, config=config, truth_path=truth, replace=replace, progress=progress
+            )
+    _emit(
+        report.as_dict(),
+        as_json=as_json,
+        render=lambda d: out.print(
+            f"Built workspace [bold]{d['workspace']}[/bold]: {d['conversations']:,} conversations, "
+            f"{d['messages']:,} messages, {d['customers']:,} customers, {d['articles']} articles "
+            f"in {d['seconds']} s. Ground truth: {d['truth_path']}"
+        ),
+    )
+
+
+@app.command("import")
+def import_(
+    path: Annotated[Path, typer.Argument(help="File to import (.jsonl, .ndjson, .json or .csv).")],
+    workspace: Workspace,
+    kind: Annotated[str, typer.Option(help="conversations, articles or customers.")],
+    source: Annotated[
+        str, typer.Option(help="generic (documented format) or zendesk (tickets export).")
+    ] = "generic",
+    db: Db = None,
+    as_json: Json = False,
+) -> None:
+    """Import conversations, articles or customers; all-or-nothing, idempotent by external id."""
+    from deskops.importers import Kind, Source, import_file
+
+    if kind not in ("conversations", "articles", "customers"):
+        fail(f"--kind must be conversations, articles or customers, not {kind!r}", as_json=as_json)
+    if source not in ("generic", "zendesk"):
+        fail(f"--source must be generic or zendesk, not {source!r}", as_json=as_json)
+    with (
+        _services(db, as_json=as_json) as services,
+        services.uow() as uow,
+        _progress(f"importing {kind}", None) as progress,
+    ):
+        report = import_file(
+            uow=uow,
+            workspace=workspace,
+            path=path,
+            kind=cast(Kind, kind),  # both checked above
+            source=cast(Source, source),
+            progress=progress,
+        )
+    document = report.model_dump(mode="json")
+    _emit(
+        document,
+        as_json=as_json,
+        render=lambda d: out.print(
+            f"Imported {d['records']:,} {d['kind']} from {d['path']}: {d['counts']['inserted']:,} new, "
+            f"{d['counts']['updated']:,} updated, {d['counts']['unchanged']:,} unchanged."
+        ),
+    )
+
+
+@app.command()
+def summary(db: Db = None, workspace: Workspace = "demo", as_json: Json = False) -> None:
+    """Size, period, outcome mix and top topics of a workspace."""
+    from deskops.analytics.summary import workspace_summary
+
+    with _services(db, as_json=as_json) as services, services.uow() as uow:
+        document = workspace_summary(uow.workspace(workspace))
+    _emit(document, as_json=as_json, render=_render_summary)
+
+
+@app.command()
+def demo(
+    db: Db = None,
+    conversations: Annotated[
+        int, typer.Option(help="Size of the demo workspace when it has to be built.")
+    ] = 50_000,
+) -> None:
+    """Build the demo workspace if it is missing, then print its summary (what `make run` does)."""
+    from deskops.analytics.summary import workspace_summary
+    from deskops.simulate.workspace import SimulationConfig, simulate_workspace
+
+    with _services(db, as_json=False) as services:
+        name = services.settings.demo_workspace
+        with services.uow() as uow:
+            exists = uow.workspaces.find(name) is not None
+        if not exists:
+            err.print(f"Building the demo workspace ({conversations:,} conversations)...")
+            truth = services.settings.data_dir / "truth" / f"{name}.json"
+            with services.uow() as uow, _progress("simulating", conversations) as progress:
+                simulate_workspace(
+                    uow=uow,
+                    config=SimulationConfig(conversations=conversations, workspace=name),
+                    truth_path=truth,
+                    progress=progress,
+                )
+        with services.uow() as uow:
+            _render_summary(workspace_summary(uow.workspace(name)))
+
+
+def _render_summary(d: dict[str, Any]) -> None:
+    from rich.table import Table
+
+    counts = d["counts"]
+    out.print(f"\n[bold]Workspace {d['workspace']}[/bold] ({d['time_zone']})")
+    out.print(
+        f"  {counts['conversations']:,} conversations, {counts['messages']:,} messages, "
+        f"{counts['customers']:,} customers, {counts['events']:,} events"
+    )
+    states = ", ".join(f"{n} {state}" for state, n in sorted(d["articles_by_state"].items()))
+    out.print(
+        f"  {counts['articles']} articles ({states}), {counts['guidance_rules']} guidance rules, "
+        f"{counts['procedures']} procedures"
+    )
+    period = d["period"]
+    out.print(f"  from {period['first_conversation']} to {period['last_conversation']}\n")
+    outcomes = Table(title="Outcomes", title_justify="left")
+    outcomes.add_column("outcome")
+    outcomes.add_column("conversations", justify="right")
+    outcomes.add_column("share", justify="right")
+    for outcome, figures in d["outcomes"].items():
+        outcomes.add_row(outcome, f"{figures['count']:,}", f"{figures['share']:.1%}")
+    out.print(outcomes)
+    topics = Table(title="Top topics", title_justify="left")
+    for column in ("topic", "conversations", "share", "AI resolution"):
+        topics.add_column(column, justify="left" if column == "topic" else "right")
+    for row in d["top_topics"]:
+        rate = row["ai_resolution_rate"]
+        topics.add_row(
+            row["topic"] or "(none)",
+            f"{row['conversations']:,}",
+            f"{row['share']:.1%}",
+            "-" if rate is None else f"{rate:.1%}",
+        )
+    out.print(topics)
+
+
+@workspace_app.command("create")
+def workspace_create(
+    name: Annotated[str, typer.Argument(help="Lowercase name: letters, digits, '-' and '_'.")],
+    time_zone: Annotated[str, typer.Option(help="IANA time zone, e.g. Europe/Berlin.")] = "UTC",
+    db: Db = None,
+    as_json: Json = False,
+) -> None:
+    """Create an empty workspace."""
+    with _services(db, as_json=as_json) as services, services.uow() as uow:
+        created = uow.workspaces.create(name, time_zone=time_zone)
+        uow.commit()
+    _emit(
+        created.model_dump(mode="json"),
+        as_json=as_json,
+        render=lambda d: out.print(f"Created workspace {d['name']} ({d['time_zone']})."),
+    )
+
+
+@workspace_app.command("list")
+def workspace_list(db: Db = None, as_json: Json = False) -> None:
+    """List workspaces."""
+    with _services(db, as_json=as_json) as services, services.uow() as uow:
+        found = [w.model_dump(mode="json") for w in uow.workspaces.list()]
+    _emit(
+        {"workspaces": found},
+        as_json=as_json,
+        render=lambda d: out.print("\n".join(f"{w['name']}\t{w['time_zone']}" for w in d["workspaces"])),
+    )
+
+
+@workspace_app.command("delete")
+def workspace_delete(
+    name: str,
+    yes: Annotated[
+        bool, typer.Option("--yes", help="Confirm: everything in the workspace is deleted.")
+    ] = False,
+    db: Db = None,
+    as_json: Json = False,
+) -> None:
+    """Delete a workspace and everything in it."""
+    if not yes:
+        fail("this deletes every record of the workspace; pass --yes to confirm", as_json=as_json)
+    with _services(db, as_json=as_json) as services, services.uow() as uow:
+        uow.workspaces.delete(name)
+        uow.commit()
+    _emit(
+        {"deleted": name}, as_json=as_json, render=lambda d: out.print(f"Deleted workspace {d['deleted']}.")
+    )
+
+
+@member_app.command("add")
+def member_add(
+    email: str,
+    workspace: Workspace,
+    name: Annotated[str | None, typer.Option(help="Display name (default: the email's local part).")] = None,
+    role: Annotated[Role, typer.Option(help="viewer, editor or admin.")] = Role.viewer,
+    token: Annotated[bool, typer.Option(help="Also issue an API token (shown once, stored hashed).")] = False,
+    db: Db = None,
+    as_json: Json = False,
+) -> None:
+    """Add a member to a workspace, optionally with an API token."""
+    with _services(db, as_json=as_json) as services, services.uow() as uow:
+        scope = uow.workspace(workspace)
+        member = scope.members.add(email=email, name=name or email.split("@")[0], role=role)
+        issued = scope.members.issue_token(member.id) if token else None
+        uow.commit()
+    document = {**member.model_dump(mode="json"), "token": issued}
+    _emit(
+        document,
+        as_json=as_json,
+        render=lambda d: out.print(
+            f"Added {d['email']} as {d['role']}."
+            + (f"\nAPI token (shown once): {d['token']}" if d["token"] else "")
+        ),
+    )
+
+
+@member_app.command("token")
+def member_token(
+    email: str,
+    workspace: Workspace,
+    label: Annotated[str, typer.Option(help="What the token is for.")] = "cli",
+    db: Db = None,
+    as_json: Json = False,
+) -> None:
+    """Issue a new API token for a member (shown once, stored hashed)."""
+    with _services(db, as_json=as_json) as services, services.uow() as uow:
+        scope = uow.workspace(workspace)
+        member = scope.members.find(email)
+        if member is None:
+            raise CommandError(f"{email} is not a member of {workspace}")
+        issued = scope.members.issue_token(member.id, label=label)
+        uow.commit()
+    _emit(
+        {"email": member.email, "token": issued},
+        as_json=as_json,
+        render=lambda d: out.print(f"API token for {d['email']} (shown once): {d['token']}"),
+    )
+
+
+@member_app.command("list")
+def member_list(workspace: Workspace, db: Db = None, as_json: Json = False) -> None:
+    """List the members of a workspace and their roles."""
+    with _services(db, as_json=as_json) as services, services.uow() as uow:
+        members = [m.model_dump(mode="json") for m in uow.workspace(workspace).members.list()]
+    _emit(
+        {"members": members},
+        as_json=as_json,
+        render=lambda d: out.print("\n".join(f"{m['email']}\t{m['role']}" for m in d["members"])),
+    )
+
+
+@db_app.command("upgrade")
+def db_upgrade(db: Db = None, as_json: Json = False) -> None:
+    """Create or migrate the schema to the newest revision."""
+    from deskops.store.engine import head_revision
+
+    with _services(db, as_json=as_json) as services:
+        services.engine  # noqa: B018 - building the engine runs the migrations
+    _emit(
+        {"revision": head_revision()},
+        as_json=as_json,
+        render=lambda d: out.print(f"Schema is at revision {d['revision']}."),
+    )

@@ -1,0 +1,122 @@
+"""Quality evaluations and benchmarks."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+
+from deskops.bootstrap import build
+from deskops.cli._apps import (
+    bench_app,
+    eval_app,
+)
+from deskops.cli._common import (
+    Json,
+    _emit,
+    err,
+    fail,
+    out,
+)
+
+
+@eval_app.command("search")
+def eval_search(
+    dataset: Annotated[str, typer.Option(help="stackfaq, simulated, banking77 or all.")] = "all",
+    max_queries: Annotated[int | None, typer.Option(help="Evaluate on at most this many queries.")] = None,
+    fit_abstention: Annotated[
+        bool, typer.Option(help="Also fit the abstention weights on this data.")
+    ] = False,
+    as_json: Json = False,
+) -> None:
+    """nDCG@10, recall@1/5/10 and MRR of BM25, dense and the hybrids on labelled query sets."""
+    from deskops.evals.datasets import DatasetMissing
+    from deskops.evals.search import DATASETS, load, run
+
+    names = list(DATASETS) if dataset == "all" else [dataset]
+    if any(n not in DATASETS for n in names):
+        fail(f"--dataset must be one of {', '.join(DATASETS)} or all, not {dataset!r}", as_json=as_json)
+    services = build()
+    reports = []
+    try:
+        for name in names:
+            try:
+                data = load(name, max_queries=max_queries)
+            except DatasetMissing as exc:
+                fail(str(exc), as_json=as_json)
+            reports.append(
+                run(
+                    data,
+                    embedder=services.search.embedder,
+                    config=services.search.config,
+                    fit_abstention=fit_abstention,
+                    log=lambda line: err.print(line, highlight=False),
+                )
+            )
+    finally:
+        services.close()
+    _emit(
+        {"evaluation": "search", "datasets": reports},
+        as_json=as_json,
+        render=lambda d: out.print_json(json.dumps(d)),
+    )
+
+
+@eval_app.command("anomalies")
+def eval_anomalies(
+    nab: Annotated[bool, typer.Option(help="Score on the NAB benchmark series.")] = True,
+    simulated: Annotated[
+        bool, typer.Option(help="Score on a simulated workspace's injected incidents.")
+    ] = True,
+    threshold: Annotated[float, typer.Option(help="Robust z-score above which a point is anomalous.")] = 4.0,
+    as_json: Json = False,
+) -> None:
+    """Anomaly detection against a rolling z-score: NAB window precision/recall/F1 and simulated incidents."""
+    from deskops.evals.anomalies import run as run_anomalies
+    from deskops.evals.datasets import DatasetMissing
+
+    try:
+        document = run_anomalies(
+            nab=nab,
+            simulated=simulated,
+            threshold=threshold,
+            log=lambda line: err.print(line, highlight=False),
+        )
+    except DatasetMissing as exc:
+        fail(str(exc), as_json=as_json)
+    _emit(document, as_json=as_json, render=lambda d: out.print_json(json.dumps(d)))
+
+
+@bench_app.command("simulate")
+def bench_simulate(
+    sizes: Annotated[str, typer.Option(help="Comma-separated conversation counts.")] = "100000,1000000",
+    days: Annotated[int, typer.Option(help="Simulated period in days.")] = 365,
+    as_json: Json = False,
+) -> None:
+    """Simulate into fresh SQLite files: conversations/s, messages/s and peak memory per size."""
+    from deskops.simulate.bench import run_simulate_bench
+
+    try:
+        counts = [int(s.replace("_", "")) for s in sizes.split(",") if s.strip()]
+    except ValueError:
+        fail(f"--sizes must be comma-separated integers, got {sizes!r}", as_json=as_json)
+    document = run_simulate_bench(counts, days=days, log=lambda line: err.print(line, highlight=False))
+    _emit(document, as_json=as_json, render=lambda d: out.print_json(json.dumps(d)))
+
+
+@bench_app.command("search")
+def bench_search(
+    sizes: Annotated[str, typer.Option(help="Comma-separated index sizes in passages.")] = "10000,100000",
+    queries: Annotated[int, typer.Option(help="Queries timed per size.")] = 200,
+    as_json: Json = False,
+) -> None:
+    """Index build throughput, query latency p50/p95 (with query encoding) and memory per index size."""
+    from deskops.search.bench import run_search_bench
+
+    try:
+        counts = [int(s.replace("_", "")) for s in sizes.split(",") if s.strip()]
+    except ValueError:
+        fail(f"--sizes must be comma-separated integers, got {sizes!r}", as_json=as_json)
+    document = run_search_bench(counts, queries=queries, log=lambda line: err.print(line, highlight=False))
+    _emit(document, as_json=as_json, render=lambda d: out.print_json(json.dumps(d)))
