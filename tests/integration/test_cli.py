@@ -259,6 +259,12 @@ def test_metrics_command(demo: tuple[Path, str, dict[str, Any]]) -> None:
     assert compared["verdict"] == "not enough data" and compared["test"]["p_value"] is None
     movers, _ = deskops(*base, "--metric", "conversation_volume", "--movers", "--json", cwd=folder)
     assert movers["movers"] and "contribution" in movers["movers"][0]
+    text, _ = deskops(*base, "--metric", "ai_resolution_rate", "--granularity", "week", cwd=folder)
+    assert "AI resolution rate (%)" in text and "total:" in text
+    text, _ = deskops(*base, "--metric", "escalation_rate", "--compare", cwd=folder)
+    assert "not enough data" in text
+    text, _ = deskops(*base, "--metric", "conversation_volume", "--movers", cwd=folder)
+    assert "Top movers" in text and "outcome" not in text  # what happened is not a cause
     listed, _ = deskops("metrics", "--list", "--json", cwd=folder)
     assert len(listed["metrics"]) >= 15 and "plan" in listed["attributes"]
     error, _ = deskops(*base, "--metric", "speed", "--json", cwd=folder, expect=1)

@@ -21,6 +21,8 @@ MIN_SAMPLE = 30
 MAX_GROUPS = 12
 OTHER = "(other)"
 MISSING = "(none)"
+OUTCOME_ATTRIBUTES = ("outcome", "team")
+"""What happened in a conversation, not what came in: left out of top movers unless asked for."""
 
 
 class MetricQueryError(ValueError):
@@ -354,7 +356,7 @@ def top_movers(
     total_now, total_before = compute(m, f_now), compute(m, f_before)
     change = (total_now.value or 0.0) - (total_before.value or 0.0)
     movers = []
-    for attribute in attributes or m.breakdowns:
+    for attribute in attributes or [a for a in m.breakdowns if a not in OUTCOME_ATTRIBUTES]:
         _check_attribute(attribute, m)
         labels_now, labels_before = _labels(f_now[attribute]), _labels(f_before[attribute])
         for segment in sorted(set(labels_now.tolist()) | set(labels_before.tolist())):

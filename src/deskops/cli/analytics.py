@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -21,6 +22,7 @@ from deskops.cli._common import (
     _parse_day,
     _parse_filters,
     _services,
+    err,
     fail,
     out,
 )
@@ -98,7 +100,79 @@ def metrics(
                 chart=chart or ("line" if chart_html else None),
                 chart_html=chart_html,
             )
-    _emit(document, as_json=as_json, render=lambda d: out.print_json(json.dumps(d)))
+    _emit(document, as_json=as_json, render=_render_metrics)
+
+
+def _render_metrics(d: dict[str, Any]) -> None:
+    from rich.table import Table
+
+    for notice in d.get("notices", []):
+        err.print(f"[yellow]note:[/yellow] {notice}", highlight=False)
+    metric = d["metric"]
+    shown = _formatter(metric["unit"])
+    if "movers" in d:
+        before, after = d["previous"], d["current"]
+        out.print(
+            f"{metric['label']}: {shown(before['value'])} -> {shown(after['value'])} "
+            f"({before['from']}..{before['to']} vs {after['from']}..{after['to']})"
+        )
+        table = Table(title="Top movers", title_justify="left")
+        for column in ("attribute", "segment", "contribution", "share of change", "before", "after"):
+            table.add_column(column, justify="left" if column in ("attribute", "segment") else "right")
+        for row in d["movers"]:
+            share = row["share_of_change"]
+            table.add_row(
+                row["attribute"],
+                row["segment"],
+                f"{row['contribution']:+.4f}",
+                "-" if share is None else f"{share:.0%}",
+                shown(row["previous"]["value"]),
+                shown(row["current"]["value"]),
+            )
+        out.print(table)
+        return
+    if "verdict" in d:
+        test = d["test"]
+        out.print(
+            f"{metric['label']}: {shown(d['previous']['value'])} (n={d['previous']['denominator']:,}) -> "
+            f"{shown(d['current']['value'])} (n={d['current']['denominator']:,}): [bold]{d['verdict']}[/bold]"
+        )
+        detail = test.get("reason") or f"{test['name']}, p = {test['p_value']}"
+        out.print(f"  {detail}", highlight=False)
+        return
+    table = Table(
+        title=f"{metric['label']} ({metric['unit']}), {d['period']['from']} to {d['period']['to']}, "
+        f"by {d['granularity']}",
+        title_justify="left",
+    )
+    for column in ("group", "period start", "value", "n"):
+        table.add_column(column, justify="left" if column in ("group", "period start") else "right")
+    for group in d["groups"]:
+        for point in group["points"]:
+            table.add_row(
+                group["group"],
+                point["start"][:16],
+                shown(point["value"]),
+                f"{point['denominator']:,}" + (" (thin)" if point["thin"] else ""),
+            )
+    out.print(table)
+    total = d["total"]
+    out.print(f"total: {shown(total['value'])} (n={total['denominator']:,})")
+    for anomaly in d.get("anomalies", []):
+        out.print(
+            f"anomaly: {anomaly['group']} {anomaly['start'][:16]} {anomaly['direction']} "
+            f"(observed {shown(anomaly['observed'])}, expected {shown(anomaly['expected'])})",
+            highlight=False,
+        )
+
+
+def _formatter(unit: str) -> Callable[[float | None], str]:
+    def shown(value: float | None) -> str:
+        if value is None:
+            return "-"
+        return f"{value:.1%}" if unit == "%" else f"{value:,.2f}"
+
+    return shown
 
 
 def _add_anomalies_and_chart(
