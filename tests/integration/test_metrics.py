@@ -326,3 +326,17 @@ def test_cohorts_filter_by_attributes_and_behaviour(scope: Any) -> None:
 
 def _ids(scope: Any, external_id: str) -> int:
     return next(iter(scope.customers.ensure([external_id]).values()))
+
+
+def test_volume_comparison_is_an_exact_test_of_equal_daily_rates(
+    scope: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(engine, "MIN_SAMPLE", 5)
+    result = engine.compare(
+        scope, metric_name="conversation_volume", start=date(2026, 3, 23), end=date(2026, 3, 29), today=TODAY
+    )
+    # 10 conversations this week against 11 the week before (the 00:30 one counts for March 22).
+    assert (result["current"]["value"], result["previous"]["value"]) == (10.0, 11.0)
+    expected = stats.binomtest(10, 21, 0.5).pvalue
+    assert result["test"]["p_value"] == pytest.approx(expected, abs=1e-6)
+    assert result["verdict"] == "no significant change"

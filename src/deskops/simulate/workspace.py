@@ -51,8 +51,8 @@ CUSTOMER_COLUMNS = (
 @dataclass(frozen=True)
 class SimulationConfig:
     seed: int = 7
-    conversations: int = 20_000
-    days: int = 120
+    conversations: int = 50_000
+    days: int = 180
     end: date = DEFAULT_END
     """The simulated period ends at local midnight starting this day (exclusive)."""
     time_zone: str = "America/New_York"
