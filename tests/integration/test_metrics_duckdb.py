@@ -119,3 +119,26 @@ def test_means_quantiles_and_per_customer(both: tuple[Any, duckdb.DuckDBPyConnec
         total("reopen_rate"),
     ]
     assert ours == pytest.approx([round(v, 4) for v in expected], abs=1e-4)
+
+
+def test_escalation_rate_by_plan_times_region(both: tuple[Any, duckdb.DuckDBPyConnection]) -> None:
+    scope, duck = both
+    ours = engine.series(
+        scope,
+        metric_name="escalation_rate",
+        start=START,
+        end=END,
+        granularity="month",
+        by="plan,region",
+        top=100,
+        today=TODAY,
+    )
+    mine = {g["group"]: (g["total"]["value"], g["total"]["denominator"]) for g in ours["groups"]}
+    theirs = {
+        f"{plan} × {region}": (round(rate, 4), n)
+        for plan, region, rate, n in duck.execute(
+            "select plan, region, avg(case when escalated_at is not null then 1.0 else 0 end), count(*) "
+            "from c where ai_involved group by 1, 2"
+        ).fetchall()
+    }
+    assert len(mine) == 20 and mine == theirs

@@ -37,6 +37,10 @@ class Frame:
     def take(self, keep: np.ndarray) -> Frame:
         return Frame({name: values[keep] for name, values in self.columns.items()})
 
+    def slice(self, start: int, stop: int) -> Frame:
+        """Rows start..stop-1 as views (no copy)."""
+        return Frame({name: values[start:stop] for name, values in self.columns.items()})
+
 
 def _compare(values: np.ndarray, operator: str, value: object) -> np.ndarray:
     if value is None:

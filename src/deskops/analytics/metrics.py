@@ -154,27 +154,42 @@ def series(
     top: int = MAX_GROUPS,
     today: date | None = None,
 ) -> dict[str, Any]:
-    """The metric per time bucket (and per group of ``by``), every point with its denominator."""
+    """The metric per time bucket (and per group of ``by``), every point with its denominator.
+
+    ``by`` names one attribute or several joined by commas (``plan,region``): groups are
+    then the combinations, labelled ``Free × EU``.
+    """
     m = metric(metric_name)
     period, notices = check_period(start, end, today=today)
-    if by is not None:
-        _check_attribute(by, m)
+    attributes = [a.strip() for a in by.split(",")] if by else []
+    for attribute in attributes:
+        _check_attribute(attribute, m)
     tz = ZoneInfo(scope.workspace.time_zone)
     f = _filtered(scope, m, period, filters or {})
     edges = frames.bucket_starts(period.start, period.end, granularity, tz)
-    epochs = np.array([e.timestamp() for e in edges])
-    bucket = np.searchsorted(epochs, f["created"], side="right") - 1
-    groups: list[tuple[str, np.ndarray]] = [("all", np.ones(len(f), dtype=bool))]
-    if by is not None:
-        groups, extra = _top_groups(m, f, by, top)
+    buckets = len(edges) - 1
+    bucket = np.searchsorted(np.array([e.timestamp() for e in edges]), f["created"], side="right") - 1
+    names, group = ["all"], np.zeros(len(f), dtype=np.int64)
+    if attributes:
+        names, group, extra = _top_groups(m, f, attributes, top)
         notices += extra
+    # One sort by (group, bucket) turns every cell into a contiguous slice: no per-cell scans.
+    key = group * buckets + np.clip(bucket, 0, buckets - 1)
+    order = np.argsort(key, kind="stable")
+    ordered = f.take(order)
+    bounds = np.searchsorted(key[order], np.arange(len(names) * buckets + 1))
+    starts = [edges[i].astimezone(tz).isoformat() for i in range(buckets)]
     out_groups = []
-    for label, members in groups:
-        points = []
-        for i in range(len(edges) - 1):
-            value = compute(m, f.take(members & (bucket == i)))
-            points.append({"start": edges[i].astimezone(tz).isoformat(), **value.as_dict()})
-        out_groups.append({"group": label, "total": compute(m, f.take(members)).as_dict(), "points": points})
+    for g, label in enumerate(names):
+        points = [
+            {
+                "start": starts[i],
+                **compute(m, ordered.slice(bounds[g * buckets + i], bounds[g * buckets + i + 1])).as_dict(),
+            }
+            for i in range(buckets)
+        ]
+        total = compute(m, ordered.slice(bounds[g * buckets], bounds[(g + 1) * buckets]))
+        out_groups.append({"group": label, "total": total.as_dict(), "points": points})
     return {
         "metric": _describe(m),
         "workspace": scope.workspace.name,
@@ -194,19 +209,33 @@ def _labels(values: np.ndarray) -> np.ndarray:
 
 
 def _top_groups(
-    m: Metric, f: frames.Frame, by: str, top: int
-) -> tuple[list[tuple[str, np.ndarray]], list[str]]:
-    labels = _labels(f[by])
+    m: Metric, f: frames.Frame, attributes: list[str], top: int
+) -> tuple[list[str], np.ndarray, list[str]]:
+    """Group names (largest samples first, then "(other)") and each conversation's group index."""
+    parts = [_labels(f[a]) for a in attributes]
+    labels = (
+        parts[0]
+        if len(parts) == 1
+        else np.array([" × ".join(p) for p in zip(*parts, strict=True)], dtype=object)
+    )
     sample = f.mask(m.where)
-    names, counts = np.unique(labels[sample] if sample.any() else labels, return_counts=True)
-    ranked = [str(n) for n, _ in sorted(zip(names, counts, strict=True), key=lambda p: (-p[1], str(p[0])))]
-    keep, rest = ranked[:top], ranked[top:]
-    groups = [(name, labels == name) for name in keep]
+    names, inverse = np.unique(labels, return_inverse=True)
+    counts = np.bincount(inverse, weights=sample.astype(float), minlength=len(names))
+    if not sample.any():
+        counts = np.bincount(inverse, minlength=len(names)).astype(float)
+    ranked = sorted(range(len(names)), key=lambda i: (-counts[i], str(names[i])))
+    keep = ranked[:top]
+    position = np.full(len(names), len(keep), dtype=np.int64)
+    position[keep] = np.arange(len(keep))
     notices = []
-    if rest:
-        groups.append((OTHER, np.isin(labels, rest)))
-        notices.append(f"{len(ranked)} groups of {by}: showing the {top} largest, the rest as {OTHER}")
-    return groups, notices
+    kept = [str(names[i]) for i in keep]
+    if len(ranked) > top:
+        kept.append(OTHER)
+        notices.append(
+            f"{len(ranked)} groups of {' × '.join(attributes)}: showing the {top} largest, "
+            f"the rest as {OTHER}"
+        )
+    return kept, position[inverse], notices
 
 
 def _describe(m: Metric) -> dict[str, Any]:
