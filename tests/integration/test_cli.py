@@ -334,3 +334,28 @@ def test_cohort_commands(demo: tuple[Path, str, dict[str, Any]]) -> None:
     error, _ = deskops("cohort", "show", "nobody", "--db", db, "--json", cwd=folder, expect=1)
     assert error["error"].startswith("unknown cohort 'nobody'")
     deskops("cohort", "delete", "repeat enterprise", "--db", db, "--json", cwd=folder)
+
+
+def test_bench_analytics_runs_the_mix_beside_duckdb(tmp_path: Path) -> None:
+    document, _ = deskops(
+        "bench",
+        "analytics",
+        "--conversations",
+        "3000",
+        "--days",
+        "200",
+        "--repeat",
+        "2",
+        "--json",
+        cwd=tmp_path,
+    )
+    assert set(document["queries"]) == {
+        "weekly_ai_resolution_by_topic_6_months",
+        "escalation_rate_by_plan_and_region_90_days",
+        "period_comparison_with_top_movers",
+        "attribute_report_30_days",
+    }
+    for figures in document["queries"].values():
+        assert 0 < figures["deskops"]["p50_ms"] <= figures["deskops"]["p95_ms"]
+        assert 0 < figures["duckdb"]["p50_ms"] <= figures["duckdb"]["p95_ms"]
+        assert isinstance(figures["meets_target"], bool)

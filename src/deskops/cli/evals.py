@@ -120,3 +120,22 @@ def bench_search(
         fail(f"--sizes must be comma-separated integers, got {sizes!r}", as_json=as_json)
     document = run_search_bench(counts, queries=queries, log=lambda line: err.print(line, highlight=False))
     _emit(document, as_json=as_json, render=lambda d: out.print_json(json.dumps(d)))
+
+
+@bench_app.command("analytics")
+def bench_analytics(
+    conversations: Annotated[int, typer.Option(help="Size of the simulated workspace.")] = 1_000_000,
+    days: Annotated[int, typer.Option(help="Simulated period in days.")] = 365,
+    repeat: Annotated[int, typer.Option(help="Runs of each query per engine.")] = 5,
+    as_json: Json = False,
+) -> None:
+    """The standard analytics mix (by topic, plan x region, comparison + movers, attributes) beside DuckDB."""
+    from deskops.analytics.bench import run_analytics_bench
+
+    document = run_analytics_bench(
+        conversations=conversations,
+        days=days,
+        repeat=repeat,
+        log=lambda line: err.print(line, highlight=False),
+    )
+    _emit(document, as_json=as_json, render=lambda d: out.print_json(json.dumps(d)))
