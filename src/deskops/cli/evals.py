@@ -97,10 +97,7 @@ def bench_simulate(
     """Simulate into fresh SQLite files: conversations/s, messages/s and peak memory per size."""
     from deskops.simulate.bench import run_simulate_bench
 
-    try:
-        counts = [int(s.replace("_", "")) for s in sizes.split(",") if s.strip()]
-    except ValueError:
-        fail(f"--sizes must be comma-separated integers, got {sizes!r}", as_json=as_json)
+    counts = _sizes(sizes, as_json=as_json)
     document = run_simulate_bench(counts, days=days, log=lambda line: err.print(line, highlight=False))
     _emit(document, as_json=as_json, render=lambda d: out.print_json(json.dumps(d)))
 
@@ -114,10 +111,7 @@ def bench_search(
     """Index build throughput, query latency p50/p95 (with query encoding) and memory per index size."""
     from deskops.search.bench import run_search_bench
 
-    try:
-        counts = [int(s.replace("_", "")) for s in sizes.split(",") if s.strip()]
-    except ValueError:
-        fail(f"--sizes must be comma-separated integers, got {sizes!r}", as_json=as_json)
+    counts = _sizes(sizes, as_json=as_json)
     document = run_search_bench(counts, queries=queries, log=lambda line: err.print(line, highlight=False))
     _emit(document, as_json=as_json, render=lambda d: out.print_json(json.dumps(d)))
 
@@ -139,3 +133,13 @@ def bench_analytics(
         log=lambda line: err.print(line, highlight=False),
     )
     _emit(document, as_json=as_json, render=lambda d: out.print_json(json.dumps(d)))
+
+
+def _sizes(sizes: str, *, as_json: bool) -> list[int]:
+    try:
+        counts = [int(s.replace("_", "")) for s in sizes.split(",") if s.strip()]
+    except ValueError:
+        fail(f"--sizes must be comma-separated integers, got {sizes!r}", as_json=as_json)
+    if not counts or min(counts) < 1:
+        fail(f"--sizes must be positive integers, got {sizes!r}", as_json=as_json)
+    return counts
