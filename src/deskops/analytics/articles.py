@@ -19,10 +19,8 @@ def article_figures(
     used" is itself a finding about a help center.
     """
     period, notices = check_period(start, end, today=today)
-    cited = scope.conversations.citations(
-        start=period.bounds(ZoneInfo(scope.workspace.time_zone))[0],
-        end=period.bounds(ZoneInfo(scope.workspace.time_zone))[1],
-    )
+    start_utc, end_utc = period.bounds(ZoneInfo(scope.workspace.time_zone))
+    cited = scope.conversations.citations(start=start_utc, end=end_utc)
     counts: dict[str, list[int]] = {}
     for outcome, article_ids in cited:
         for article_id in article_ids:

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 from scipy import stats
 
-from deskops.analytics.metrics import Period, check_period
+from deskops.analytics.metrics import check_period
 from deskops.store.repositories import WorkspaceScope
 
 BUILT_IN = ("channel", "topic", "product_area", "language", "team", "plan", "region", "company_size")
@@ -34,9 +34,8 @@ def attribute_report(
 ) -> dict[str, Any]:
     """One row per attribute, strongest association with escalation first."""
     period, notices = check_period(start, end, today=today)
-    raw = scope.conversations.metric_rows(
-        start=_bounds(scope, period)[0], end=_bounds(scope, period)[1], custom_attributes=True
-    )
+    start_utc, end_utc = period.bounds(ZoneInfo(scope.workspace.time_zone))
+    raw = scope.conversations.metric_rows(start=start_utc, end=end_utc, custom_attributes=True)
     n = len(raw["created"])
     ai = np.array([bool(v) for v in raw["ai_involved"]], dtype=bool)
     escalated = np.array([bool(v) for v in raw["escalated"]], dtype=bool)
@@ -58,10 +57,6 @@ def attribute_report(
         "attributes": rows,
         "notices": notices,
     }
-
-
-def _bounds(scope: WorkspaceScope, period: Period) -> tuple[Any, Any]:
-    return period.bounds(ZoneInfo(scope.workspace.time_zone))
 
 
 def _describe(

@@ -76,15 +76,7 @@ def _emit(document: dict[str, Any], *, as_json: bool, render: Callable[[dict[str
 @contextmanager
 def _progress(description: str, total: int | None) -> Iterator[Callable[[int], None]]:
     """A progress bar on stderr (pulsing when ``total`` is unknown); yields a callback taking items done."""
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err,
-        transient=False,
-        disable=not err.is_terminal,
-    ) as bar:
+    with _bar() as bar:
         task = bar.add_task(description, total=total)
         yield lambda done: bar.update(task, completed=done)
 
@@ -111,14 +103,7 @@ def _parse_day(value: str | None, option: str) -> date | None:
 @contextmanager
 def _stage_progress() -> Iterator[Callable[[str, int, int | None], None]]:
     """A progress bar for index updates, shown only when there is work to show."""
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err,
-        disable=not err.is_terminal,
-    ) as bar:
+    with _bar() as bar:
         tasks: dict[str, Any] = {}
 
         def update(stage: str, done: int, total: int | None) -> None:
@@ -127,3 +112,22 @@ def _stage_progress() -> Iterator[Callable[[str, int, int | None], None]]:
             bar.update(tasks[stage], completed=done, total=total)
 
         yield update
+
+
+def _bar() -> Progress:
+    """Progress bars go to stderr, and only when it is a terminal (JSON on stdout stays clean)."""
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        disable=not err.is_terminal,
+    )
+
+
+def _parse_period(from_: str, to: str) -> tuple[date, date]:
+    """The --from and --to days of a report."""
+    start, end = _parse_day(from_, "--from"), _parse_day(to, "--to")
+    assert start is not None and end is not None
+    return start, end

@@ -21,6 +21,7 @@ from deskops.cli._common import (
     _emit,
     _parse_day,
     _parse_filters,
+    _parse_period,
     _services,
     err,
     fail,
@@ -76,8 +77,7 @@ def metrics(
         fail("--metric, --from and --to are required (or --list)", as_json=as_json)
     filters = _parse_filters(filter_, as_json=as_json)
     with _services(db, as_json=as_json) as services, services.uow() as uow:
-        start, end = _parse_day(from_, "--from"), _parse_day(to, "--to")
-        assert start is not None and end is not None
+        start, end = _parse_period(from_, to)
         scope = uow.workspace(workspace)
         if movers:
             document = engine.top_movers(scope, metric_name=metric, start=start, end=end, filters=filters)
@@ -207,8 +207,7 @@ def attributes(
     from deskops.analytics.attributes import attribute_report
 
     with _services(db, as_json=as_json) as services, services.uow() as uow:
-        start, end = _parse_day(from_, "--from"), _parse_day(to, "--to")
-        assert start is not None and end is not None
+        start, end = _parse_period(from_, to)
         document = attribute_report(uow.workspace(workspace), start=start, end=end)
     _emit(document, as_json=as_json, render=_render_attributes)
 
@@ -249,8 +248,7 @@ def articles(
     from deskops.analytics.articles import article_figures
 
     with _services(db, as_json=as_json) as services, services.uow() as uow:
-        start, end = _parse_day(from_, "--from"), _parse_day(to, "--to")
-        assert start is not None and end is not None
+        start, end = _parse_period(from_, to)
         document = article_figures(uow.workspace(workspace), start=start, end=end)
     _emit(document, as_json=as_json, render=_render_articles)
 
