@@ -138,6 +138,11 @@ BATTERY: dict[str, Battery] = {
         "get": lambda s: s.customers.get("cus-1"),
         "list": lambda s: s.customers.list(),
         "count": lambda s: s.customers.count(),
+        "analytics_rows": lambda s: s.customers.analytics_rows(),
+    },
+    "revisions": {
+        "current": lambda s: s.revisions.current(),
+        "bump": lambda s: s.revisions.bump(rewrite=True),
     },
     "conversations": {
         "upsert_many": lambda s: s.conversations.upsert_many(
@@ -158,9 +163,7 @@ BATTERY: dict[str, Battery] = {
         "max_id": lambda s: s.conversations.max_id(),
         "citations": lambda s: s.conversations.citations(start=T0 - timedelta(1), end=T0 + timedelta(1)),
         "customer_texts": lambda s: s.conversations.customer_texts(after_id=0, limit=10),
-        "metric_rows": lambda s: s.conversations.metric_rows(
-            start=T0 - timedelta(1), end=T0 + timedelta(1), custom_attributes=True
-        ),
+        "analytics_rows": lambda s: s.conversations.analytics_rows(after_id=0),
     },
     "articles": {
         "save": lambda s: s.articles.save(

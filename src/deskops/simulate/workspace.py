@@ -183,6 +183,7 @@ def simulate_workspace(
         stale_start=stale_start,
     )
     loader.append(tables.events, ("id", "name", "occurred_at", "customer_id", "properties"), events)
+    scope.revisions.bump(rewrite=True)  # the bulk path bypasses the repositories that bump it
 
     incidents = _incidents(content, stale_topic.key, stale_start, end, surge, outage, guidance_window, slow)
     truth = {

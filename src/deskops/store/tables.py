@@ -302,4 +302,18 @@ cohorts = sa.Table(
     sa.UniqueConstraint("workspace_id", "name"),
 )
 
+data_revisions = sa.Table(
+    "data_revisions",
+    metadata,
+    _workspace_fk(),
+    sa.Column("revision", sa.BigInteger, nullable=False),
+    sa.Column("rewrite_revision", sa.BigInteger, nullable=False),
+    sa.PrimaryKeyConstraint("workspace_id"),
+)
+"""Bumped by every write that changes what analytics reads (conversations, customers).
+
+``rewrite_revision`` moves only when existing rows changed; when it has not moved since
+a snapshot was taken, the snapshot is brought up to date by reading the new rows alone.
+"""
+
 TENANT_TABLES = tuple(t for t in metadata.sorted_tables if "workspace_id" in t.c)

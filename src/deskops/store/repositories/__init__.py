@@ -17,10 +17,12 @@ from deskops.store.repositories.conversations import ConversationRepository
 from deskops.store.repositories.customers import CustomerRepository
 from deskops.store.repositories.events import EventRepository
 from deskops.store.repositories.members import MemberRepository
+from deskops.store.repositories.revisions import DataRevision, RevisionRepository
 from deskops.store.repositories.stats import StatsRepository
 from deskops.store.repositories.workspaces import WorkspaceDirectory
 
 __all__ = [
+    "DataRevision",
     "NotFound",
     "UnknownWorkspace",
     "UpsertCounts",
@@ -46,3 +48,4 @@ class WorkspaceScope:
         self.events = EventRepository(*scope)
         self.stats = StatsRepository(*scope)
         self.cohorts = CohortRepository(*scope)
+        self.revisions = RevisionRepository(*scope)

@@ -19,6 +19,7 @@ from deskops.store.repositories._base import (
     row_dict,
 )
 from deskops.store.repositories.customers import CustomerRepository
+from deskops.store.repositories.revisions import RevisionRepository
 
 _MESSAGE_FIELDS = ("author_kind", "author_name", "text", "created_at", "cited_article_ids")
 
@@ -36,6 +37,8 @@ class ConversationRepository(UpsertByExternalId):
             row["customer_id"] = customer_ids.get(conversation.customer_external_id or "")
             rows.append(row)
         counts, ids, changed = self._upsert_rows(t.conversations, rows)
+        if counts.inserted or counts.updated:
+            RevisionRepository(self._conn, self.workspace_id).bump(rewrite=bool(counts.updated))
 
         # A conversation whose row is unchanged may still have new or edited messages.
         unchanged = [c for c in conversations if c.external_id not in changed]
@@ -122,20 +125,22 @@ class ConversationRepository(UpsertByExternalId):
     def count(self) -> int:
         return self._count(t.conversations)
 
-    def metric_rows(
-        self, *, start: datetime, end: datetime, custom_attributes: bool = False
-    ) -> dict[str, list[Any]]:
-        """Columns analytics needs for conversations created in [start, end), customer attributes joined.
+    def analytics_rows(self, *, after_id: int = 0) -> dict[str, list[Any]]:
+        """The columns analytics reads, for every conversation with an id above ``after_id``.
 
-        With ``custom_attributes`` the conversation's and the customer's JSON attributes come too.
+        ``created`` comes back as the stored UTC text on SQLite (parsed in bulk by the
+        caller, far faster than one datetime per row) and as epoch seconds elsewhere;
+        ``attributes`` is the JSON text on SQLite and already decoded elsewhere.
         """
-        c, cu = t.conversations, t.customers
-        if self._conn.dialect.name == "sqlite":
-            epoch = sa.cast(sa.func.strftime("%s", c.c.created_at), sa.Integer)
-        else:
-            epoch = sa.cast(sa.extract("epoch", c.c.created_at), sa.BigInteger)
+        c = t.conversations
+        sqlite = self._conn.dialect.name == "sqlite"
         columns = {
-            "created": epoch,
+            "id": c.c.id,
+            "created": (
+                sa.type_coerce(c.c.created_at, sa.String)
+                if sqlite
+                else sa.cast(sa.extract("epoch", c.c.created_at), sa.Float)
+            ),
             "customer_id": c.c.customer_id,
             "channel": c.c.channel,
             "topic": c.c.topic,
@@ -149,24 +154,13 @@ class ConversationRepository(UpsertByExternalId):
             "reopen_count": c.c.reopen_count,
             "first_response_seconds": c.c.first_response_seconds,
             "handling_seconds": c.c.handling_seconds,
-            "plan": cu.c.plan,
-            "region": cu.c.region,
-            "company_size": cu.c.company_size,
+            "attributes": sa.type_coerce(c.c.attributes, sa.String) if sqlite else c.c.attributes,
         }
-        if custom_attributes:
-            columns["conversation_attributes"] = c.c.attributes
-            columns["customer_attributes"] = cu.c.attributes
-        query = (
+        rows = self._conn.execute(
             sa.select(*[expression.label(name) for name, expression in columns.items()])
-            .join_from(
-                c,
-                cu,
-                sa.and_(cu.c.workspace_id == c.c.workspace_id, cu.c.id == c.c.customer_id),
-                isouter=True,
-            )
-            .where(self._where(c), c.c.created_at >= start, c.c.created_at < end)
-        )
-        rows = self._conn.execute(query).all()
+            .where(self._where(c), c.c.id > after_id)
+            .order_by(c.c.id)
+        ).all()
         return {name: [row[i] for row in rows] for i, name in enumerate(columns)}
 
     def citations(self, *, start: datetime, end: datetime) -> list[tuple[str | None, list[str]]]:

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 import sqlalchemy as sa
 
 from deskops.domain.models import Customer
 from deskops.store import tables as t
 from deskops.store.repositories._base import NotFound, UpsertByExternalId, UpsertCounts, row_dict
+from deskops.store.repositories.revisions import RevisionRepository
 
 
 class CustomerRepository(UpsertByExternalId):
     def upsert_many(self, customers: Sequence[Customer]) -> UpsertCounts:
         counts, _, _ = self._upsert_rows(t.customers, [c.model_dump(mode="python") for c in customers])
+        if counts.updated:  # new customers have no conversations yet: nothing analytics read changed
+            RevisionRepository(self._conn, self.workspace_id).bump(rewrite=True)
         return counts
 
     def ensure(self, external_ids: Iterable[str]) -> dict[str, int]:
@@ -48,3 +53,22 @@ class CustomerRepository(UpsertByExternalId):
 
     def count(self) -> int:
         return self._count(t.customers)
+
+    def analytics_rows(self) -> dict[str, builtins.list[Any]]:
+        """id, plan, region, company_size and attributes of every customer (attributes as in
+        ``ConversationRepository.analytics_rows``: JSON text on SQLite)."""
+        cu = t.customers
+        sqlite = self._conn.dialect.name == "sqlite"
+        columns = {
+            "id": cu.c.id,
+            "plan": cu.c.plan,
+            "region": cu.c.region,
+            "company_size": cu.c.company_size,
+            "attributes": sa.type_coerce(cu.c.attributes, sa.String) if sqlite else cu.c.attributes,
+        }
+        rows = self._conn.execute(
+            sa.select(*[expression.label(name) for name, expression in columns.items()])
+            .where(self._where(cu))
+            .order_by(cu.c.id)
+        ).all()
+        return {name: [row[i] for row in rows] for i, name in enumerate(columns)}
