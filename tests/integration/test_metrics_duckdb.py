@@ -142,3 +142,79 @@ def test_escalation_rate_by_plan_times_region(both: tuple[Any, duckdb.DuckDBPyCo
         ).fetchall()
     }
     assert len(mine) == 20 and mine == theirs
+
+
+def _local_day_between(start: date, end: date) -> str:
+    return f"cast({LOCAL} as date) between '{start}' and '{end}'"
+
+
+def test_top_movers_segments(both: tuple[Any, duckdb.DuckDBPyConnection]) -> None:
+    scope, duck = both
+    current, previous = (date(2026, 9, 14), END), (date(2026, 8, 31), date(2026, 9, 13))
+    ours = engine.top_movers(
+        scope,
+        metric_name="escalation_rate",
+        start=current[0],
+        end=current[1],
+        attributes=("topic", "plan", "channel"),
+        limit=1000,
+        today=TODAY,
+    )
+    mine = {
+        (row["attribute"], row["segment"], period): (row[period]["numerator"], row[period]["denominator"])
+        for row in ours["movers"]
+        for period in ("current", "previous")
+    }
+    theirs = {}
+    for attribute in ("topic", "plan", "channel"):
+        for period, (start, end) in (("current", current), ("previous", previous)):
+            for segment, hits, n in duck.execute(
+                f"select coalesce({attribute}, '(none)'), "
+                "sum(case when c.escalated_at is not null then 1 else 0 end), count(*) "
+                "from conversations c left join customers cu on cu.id = c.customer_id "
+                f"where c.ai_involved and {_local_day_between(start, end)} group by 1"
+            ).fetchall():
+                theirs[(attribute, segment, period)] = (float(hits), n)
+    # A segment seen in one period only is reported with an empty sample in the other.
+    assert {k: v for k, v in mine.items() if v[1]} == theirs and len(theirs) > 60
+
+
+def test_attribute_report_coverage_cardinality_and_association(
+    both: tuple[Any, duckdb.DuckDBPyConnection],
+) -> None:
+    from scipy import stats
+
+    from deskops.analytics.attributes import attribute_report
+
+    scope, duck = both
+    report = attribute_report(scope, start=START, end=END, today=TODAY)
+    rows = {r["attribute"]: r for r in report["attributes"]}
+    base = (
+        "from conversations c left join customers cu on cu.id = c.customer_id "
+        f"where {_local_day_between(START, END)}"
+    )
+    (n,) = duck.execute(f"select count(*) {base}").fetchone()  # type: ignore[misc]
+    assert report["conversations"] == n
+    expressions = {
+        "topic": "c.topic",
+        "plan": "cu.plan",
+        "region": "cu.region",
+        "conversation.priority": "json_extract_string(c.attributes, '$.priority')",
+        "customer.country": "json_extract_string(cu.attributes, '$.country')",
+        "customer.industry": "json_extract_string(cu.attributes, '$.industry')",
+    }
+    for name, expression in expressions.items():
+        present, distinct = duck.execute(
+            f"select count(nullif({expression}, '')), count(distinct nullif({expression}, '')) {base}"
+        ).fetchone()  # type: ignore[misc]
+        assert (rows[name]["coverage"], rows[name]["cardinality"]) == (round(present / n, 4), distinct), name
+    # Cramér's V of plan against escalation, from DuckDB's contingency table.
+    table = duck.execute(
+        f"select coalesce(cu.plan, '(missing)'), sum(case when c.escalated_at is null then 1 else 0 end), "
+        f"sum(case when c.escalated_at is not null then 1 else 0 end) {base} and c.ai_involved group by 1"
+    ).fetchall()
+    counts = [[a, b] for _, a, b in table]
+    chi2, *_ = stats.chi2_contingency(counts, correction=False)
+    total = sum(a + b for a, b in counts)
+    expected_v = round((chi2 / (total * (min(len(counts), 2) - 1))) ** 0.5, 4)
+    assert rows["plan"]["association"]["cramers_v"] == expected_v

@@ -10,7 +10,6 @@ reasons from fields that are empty or carry no signal here.
 from __future__ import annotations
 
 import math
-from collections import Counter
 from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -18,6 +17,9 @@ from zoneinfo import ZoneInfo
 import numpy as np
 from scipy import stats
 
+from deskops.analytics import columns
+from deskops.analytics import frame as frames
+from deskops.analytics.columns import Dictionary
 from deskops.analytics.metrics import check_period
 from deskops.store.repositories import WorkspaceScope
 
@@ -35,56 +37,77 @@ def attribute_report(
     """One row per attribute, strongest association with escalation first."""
     period, notices = check_period(start, end, today=today)
     start_utc, end_utc = period.bounds(ZoneInfo(scope.workspace.time_zone))
-    raw = scope.conversations.metric_rows(start=start_utc, end=end_utc, custom_attributes=True)
-    n = len(raw["created"])
-    ai = np.array([bool(v) for v in raw["ai_involved"]], dtype=bool)
-    escalated = np.array([bool(v) for v in raw["escalated"]], dtype=bool)
-    columns: dict[str, tuple[str, list[Any]]] = {
-        name: ("conversation" if name not in ("plan", "region", "company_size") else "customer", raw[name])
-        for name in BUILT_IN
-    }
-    for source, key in (("conversation", "conversation_attributes"), ("customer", "customer_attributes")):
-        documents = [d or {} for d in raw[key]]
-        for name in sorted({k for d in documents for k in d}):
-            columns[f"{source}.{name}"] = (source, [d.get(name) for d in documents])
-    rows = [_describe(name, source, values, ai, escalated) for name, (source, values) in columns.items()]
+    snap = columns.snapshot(scope)
+    i, j = snap.span(frames.microseconds(start_utc), frames.microseconds(end_utc))
+    ai, escalated = snap.columns["ai_involved"][i:j], snap.columns["escalated"][i:j]
+    names = [
+        *BUILT_IN,
+        *(n for n in snap.custom_attributes if (snap.columns[n][i:j] != columns.ABSENT).any()),
+    ]
+    rows = [
+        _describe(name, snap.columns[name][i:j], snap.dictionaries[name], ai, escalated) for name in names
+    ]
     rows.sort(key=lambda r: (r["effectively_empty"], -(r["association"]["cramers_v"] or 0.0), r["attribute"]))
     return {
         "workspace": scope.workspace.name,
         "period": period.as_dict(),
-        "conversations": n,
+        "conversations": j - i,
         "outcome": "escalated (among AI-involved conversations)",
         "attributes": rows,
         "notices": notices,
     }
 
 
+def _source(name: str) -> str:
+    if "." in name:
+        return name.split(".")[0]
+    return "customer" if name in ("plan", "region", "company_size") else "conversation"
+
+
 def _describe(
-    name: str, source: str, values: list[Any], ai: np.ndarray, escalated: np.ndarray
+    name: str, codes: np.ndarray, dictionary: Dictionary, ai: np.ndarray, escalated: np.ndarray
 ) -> dict[str, Any]:
-    n = len(values)
-    present = [v for v in values if v not in (None, "", [], {})]
-    coverage = len(present) / n if n else 0.0
-    kind = _kind(present)
-    keys = [_key(v) for v in present]
-    distinct = len(set(keys))
-    counts = Counter(keys)
+    """Coverage, type, cardinality, top values and association of one coded column.
+
+    Values are counted by their text (lists joined by commas); ties among equally
+    common values go to the one seen first.
+    """
+    n = len(codes)
+    present = codes >= 0
+    blank = dictionary.find("") if not dictionary.custom else None
+    if blank is not None:
+        present &= codes != blank  # "" says nothing, like a missing value
+    key_of_code, keys = dictionary.keys()
+    if not keys:
+        present &= False
+    key_codes = np.where(present, key_of_code[np.maximum(codes, 0)] if keys else -1, -1)
+    counts = np.bincount(key_codes[present], minlength=len(keys))
+    used = np.flatnonzero(counts)
+    coverage = float(present.sum()) / n if n else 0.0
+    if dictionary.custom:
+        code_counts = np.bincount(codes[present], minlength=len(dictionary.values))
+        kinds = {dictionary.kinds[c] for c in np.flatnonzero(code_counts)}
+    else:
+        kinds = {"text"} if len(used) else set()
+    kind = kinds.pop() if len(kinds) == 1 else ("mixed" if kinds else "empty")
+    distinct = len(used)
     # A value present on some conversations still says something (present vs missing);
     # one value everywhere, or almost nothing populated, says nothing.
     empty = coverage < EMPTY_COVERAGE or distinct == 0 or (distinct == 1 and coverage > 1 - EMPTY_COVERAGE)
+    top = used[np.lexsort((used, -counts[used]))][:5]
     association: dict[str, Any] = {"cramers_v": None, "mutual_information_bits": None, "p_value": None}
     if not empty and ai.any():
-        levels = _levels(values, kind)
+        levels = _levels(codes, present, key_codes, counts, dictionary, kind)
         association = _association(levels[ai], escalated[ai])
     return {
         "attribute": name,
-        "source": source,
+        "source": _source(name),
         "type": kind,
         "coverage": round(coverage, 4),
         "cardinality": distinct,
         "high_cardinality": distinct > HIGH_CARDINALITY,
         "effectively_empty": empty,
-        "top_values": [{"value": v, "share": round(c / n, 4)} for v, c in counts.most_common(5)],
+        "top_values": [{"value": keys[k], "share": round(int(counts[k]) / n, 4)} for k in top],
         "association": association,
         "signal": _signal(association["cramers_v"], empty),
         # Filled in because of the outcome (e.g. the team that took over): not an explanation of it.
@@ -92,46 +115,40 @@ def _describe(
     }
 
 
-def _kind(values: list[Any]) -> str:
-    kinds = {
-        (
-            "boolean"
-            if isinstance(v, bool)
-            else "numeric"
-            if isinstance(v, int | float)
-            else "list"
-            if isinstance(v, list)
-            else "text"
-        )
-        for v in values
-    }
-    return kinds.pop() if len(kinds) == 1 else ("mixed" if kinds else "empty")
-
-
-def _key(value: Any) -> str:
-    return ",".join(map(str, value)) if isinstance(value, list) else str(value)
-
-
-def _levels(values: list[Any], kind: str) -> np.ndarray:
-    """Each conversation's level: numbers in quintiles, rare values pooled, missing as a level."""
+def _levels(
+    codes: np.ndarray,
+    present: np.ndarray,
+    key_codes: np.ndarray,
+    counts: np.ndarray,
+    dictionary: Dictionary,
+    kind: str,
+) -> np.ndarray:
+    """Each conversation's level: numbers in quintiles, rare values pooled, missing as a level (0)."""
     if kind == "numeric":
-        numbers = np.array([np.nan if v is None else float(v) for v in values])
-        known = numbers[~np.isnan(numbers)]
+        numbers = np.asarray(dictionary.numbers, dtype=float)[np.maximum(codes, 0)]
+        known = numbers[present]
         edges = np.unique(np.quantile(known, [0.2, 0.4, 0.6, 0.8])) if len(known) else np.array([])
-        return np.array(
-            ["(missing)" if np.isnan(x) else f"q{int(np.searchsorted(edges, x))}" for x in numbers],
-            dtype=object,
-        )
-    keys = ["(missing)" if v in (None, "", [], {}) else _key(v) for v in values]
-    common = {k for k, _ in Counter(keys).most_common(MAX_LEVELS)}
-    return np.array([k if k in common else "(other)" for k in keys], dtype=object)
+        return np.where(present, np.searchsorted(edges, numbers) + 1, 0)
+    # The MAX_LEVELS most common values (missing competes too) keep their level; the rest pool.
+    missing = int((~present).sum())
+    candidates = np.append(counts, missing)  # the last slot is "(missing)"
+    order = np.lexsort((np.arange(len(candidates)), -candidates))
+    common = np.zeros(len(candidates), dtype=bool)
+    common[order[:MAX_LEVELS]] = candidates[order[:MAX_LEVELS]] > 0
+    levels = np.where(present, key_codes + 2, 0)  # 0 missing, 1 "(other)", then one per value
+    pooled = present & ~common[np.maximum(key_codes, 0)]
+    levels[pooled] = 1
+    if not common[-1]:
+        levels[~present] = 1
+    return levels
 
 
 def _association(levels: np.ndarray, outcome: np.ndarray) -> dict[str, Any]:
-    names, index = np.unique(levels, return_inverse=True)
-    table = np.zeros((len(names), 2))
-    np.add.at(table, (index, outcome.astype(int)), 1)
-    table = table[table.sum(axis=1) > 0]
+    """Cramér's V, mutual information and the chi-squared p-value of levels (small ints) × outcome."""
+    if not len(levels):
+        return {"cramers_v": 0.0, "mutual_information_bits": 0.0, "p_value": None}
+    table = np.bincount(levels * 2 + outcome, minlength=2 * (int(levels.max()) + 1)).reshape(-1, 2)
+    table = table[table.sum(axis=1) > 0].astype(float)
     table = table[:, table.sum(axis=0) > 0]
     if min(table.shape) < 2:
         return {"cramers_v": 0.0, "mutual_information_bits": 0.0, "p_value": None}

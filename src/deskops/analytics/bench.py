@@ -94,6 +94,7 @@ def run_analytics_bench(
         }
         with services.uow() as uow:
             scope = uow.workspace("demo")
+            report["rollup"] = _rollup_costs(services, scope, log)
             mix: dict[str, tuple[Callable[[], Any], Callable[[], Any]]] = {
                 "weekly_ai_resolution_by_topic_6_months": (
                     lambda: engine.series(
@@ -158,6 +159,48 @@ def run_analytics_bench(
                 log(f"    {report['queries'][name]}")
         services.close()
     return report
+
+
+def _rollup_costs(services: Any, scope: Any, log: Callable[[str], None]) -> dict[str, Any]:
+    """What keeping the column snapshot costs: a full build, a load from disk, an append of 1,000."""
+    from datetime import UTC, datetime
+
+    from deskops.analytics import columns
+    from deskops.domain.models import Conversation
+
+    store = columns.store_for(scope)
+    log("building the column snapshot ...")
+    began = time.perf_counter()
+    snapshot = store.snapshot(scope, rebuild=True)
+    built = time.perf_counter() - began
+    began = time.perf_counter()
+    columns.ColumnStore(store.root).snapshot(scope)
+    loaded = time.perf_counter() - began
+    # A write of 1,000 new conversations, then the first query's refresh: read and merge only those.
+    newest = datetime.fromtimestamp(int(snapshot.columns["created"][-1]) / 1e6, UTC)
+    scope.conversations.upsert_many(
+        [
+            Conversation(
+                external_id=f"bench-append-{i}",
+                created_at=newest,
+                channel="chat",
+                topic="bench",
+                ai_involved=True,
+                attributes={"priority": "high"},
+            )
+            for i in range(1_000)
+        ]
+    )
+    began = time.perf_counter()
+    store.snapshot(scope)
+    appended = time.perf_counter() - began
+    assert store.last_action == "appended"
+    return {
+        "rows": len(snapshot),
+        "build_s": round(built, 2),
+        "load_from_disk_s": round(loaded, 3),
+        "append_1000_conversations_s": round(appended, 3),
+    }
 
 
 def _duck_movers(duck: Any, current: tuple[date, date], previous: tuple[date, date]) -> list[Any]:

@@ -2,25 +2,55 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
 import numpy as np
 
+from deskops.analytics import columns
 from deskops.analytics.catalog import Condition
+from deskops.analytics.columns import Dictionary
 from deskops.store.repositories import WorkspaceScope
 
 Granularity = Literal["hour", "day", "week", "month"]
 GRANULARITIES: tuple[str, ...] = ("hour", "day", "week", "month")
 
 
+COLUMNS = (
+    "created",
+    "customer_id",
+    "channel",
+    "topic",
+    "product_area",
+    "language",
+    "team",
+    "ai_involved",
+    "outcome",
+    "escalated",
+    "csat",
+    "reopen_count",
+    "first_response_seconds",
+    "handling_seconds",
+    "plan",
+    "region",
+    "company_size",
+)
+"""What metrics read. ``created`` is UTC microseconds; text columns are codes into ``dictionaries``."""
+MISSING_LABEL = "(none)"
+
+
 @dataclass
 class Frame:
-    """One array per column, one element per conversation."""
+    """One array per column, one element per conversation.
+
+    Frames made by ``load`` are in creation order, and ``take`` and ``slice`` keep it.
+    """
 
     columns: dict[str, np.ndarray]
+    dictionaries: dict[str, Dictionary] = field(default_factory=dict)
+    """The values behind the coded (text) columns."""
 
     def __len__(self) -> int:
         return len(self.columns["created"])
@@ -28,23 +58,59 @@ class Frame:
     def __getitem__(self, name: str) -> np.ndarray:
         return self.columns[name]
 
+    _masks: dict[tuple[Condition, ...], np.ndarray] = field(default_factory=dict, repr=False)
+
     def mask(self, conditions: tuple[Condition, ...] | list[Condition]) -> np.ndarray:
-        keep = np.ones(len(self), dtype=bool)
-        for column, operator, value in conditions:
-            keep &= _compare(self.columns[column], operator, value)
+        """Rows meeting every condition (remembered: a metric asks for the same ones repeatedly)."""
+        key = tuple(conditions)
+        keep = self._masks.get(key)
+        if keep is None:
+            keep = np.ones(len(self), dtype=bool)
+            for column, operator, value in conditions:
+                keep &= self._compare(column, operator, value)
+            keep.flags.writeable = False
+            self._masks[key] = keep
         return keep
 
+    def _compare(self, column: str, operator: str, value: object) -> np.ndarray:
+        values = self.columns[column]
+        dictionary = self.dictionaries.get(column)
+        if dictionary is None:
+            return _compare(values, operator, value)
+        if operator not in ("==", "!="):
+            raise ValueError(f"{column} holds text: only == and != apply")
+        if value is None:
+            matches = values < 0
+        else:
+            code = dictionary.find(value)
+            matches = values == code if code is not None else np.zeros(len(values), dtype=bool)
+        return matches if operator == "==" else ~matches
+
+    def codes(self, column: str) -> tuple[np.ndarray, list[str]]:
+        """Each row's group number for ``column`` and the group labels (missing is a group too)."""
+        values = self.columns[column]
+        dictionary = self.dictionaries.get(column)
+        if dictionary is not None:
+            return values + 1, [MISSING_LABEL, *map(str, dictionary.values)]
+        if values.dtype == bool:
+            return values.view(np.int8), ["False", "True"]
+        raise ValueError(f"{column} is not a column to group by")
+
     def take(self, keep: np.ndarray) -> Frame:
-        return Frame({name: values[keep] for name, values in self.columns.items()})
+        return Frame({name: values[keep] for name, values in self.columns.items()}, self.dictionaries)
+
+    def select(self, names: set[str]) -> Frame:
+        """Only the named columns (cheaper to reorder)."""
+        return Frame({n: v for n, v in self.columns.items() if n in names}, self.dictionaries)
 
     def slice(self, start: int, stop: int) -> Frame:
         """Rows start..stop-1 as views (no copy)."""
-        return Frame({name: values[start:stop] for name, values in self.columns.items()})
+        return Frame({name: values[start:stop] for name, values in self.columns.items()}, self.dictionaries)
 
 
 def _compare(values: np.ndarray, operator: str, value: object) -> np.ndarray:
     if value is None:
-        missing = _is_missing(values)
+        missing = np.isnan(values.astype(float))
         return missing if operator == "==" else ~missing
     if operator == "==":
         return np.asarray(values == value, dtype=bool)
@@ -59,32 +125,19 @@ def _compare(values: np.ndarray, operator: str, value: object) -> np.ndarray:
     raise ValueError(f"unsupported operator {operator!r}")
 
 
-def _is_missing(values: np.ndarray) -> np.ndarray:
-    if values.dtype == object:
-        return np.array([v is None for v in values.tolist()], dtype=bool)
-    return np.isnan(values.astype(float))
+def microseconds(moment: datetime) -> int:
+    """UTC microseconds since the epoch, the unit of ``created``."""
+    return round(moment.timestamp() * 1_000_000)
 
 
 def load(scope: WorkspaceScope, start: datetime, end: datetime) -> Frame:
-    """Conversations created in [start, end) (aware datetimes)."""
-    raw = scope.conversations.metric_rows(start=start, end=end)
-    numeric = {
-        "created": np.int64,
-        "customer_id": float,
-        "csat": float,
-        "reopen_count": np.int64,
-        "first_response_seconds": float,
-        "handling_seconds": float,
-    }
-    columns: dict[str, np.ndarray] = {}
-    for name, values in raw.items():
-        if name in numeric:
-            columns[name] = np.array([np.nan if v is None else v for v in values], dtype=numeric[name])
-        elif name in ("ai_involved", "escalated"):
-            columns[name] = np.array([bool(v) for v in values], dtype=bool)
-        else:
-            columns[name] = np.array(values, dtype=object)
-    return Frame(columns)
+    """Conversations created in [start, end) (aware datetimes), as views into the workspace's snapshot."""
+    snap = columns.snapshot(scope)
+    i, j = snap.span(microseconds(start), microseconds(end))
+    return Frame(
+        {name: snap.columns[name][i:j] for name in COLUMNS},
+        {name: snap.dictionaries[name] for name in COLUMNS if name in snap.dictionaries},
+    )
 
 
 def bucket_starts(start: date, end: date, granularity: str, tz: ZoneInfo) -> list[datetime]:

@@ -20,7 +20,7 @@ MIN_SAMPLE = 30
 """Below this many conversations in the denominator a value is flagged thin and never tested."""
 MAX_GROUPS = 12
 OTHER = "(other)"
-MISSING = "(none)"
+MISSING = frames.MISSING_LABEL
 OUTCOME_ATTRIBUTES = ("outcome", "team")
 """What happened in a conversation, not what came in: left out of top movers unless asked for."""
 
@@ -70,6 +70,47 @@ def compute(m: Metric, f: frames.Frame) -> Value:
         return Value(float(values.mean()) if len(values) else None, float(values.sum()), len(values))
     assert m.quantile is not None
     return Value(float(np.quantile(values, m.quantile)) if len(values) else None, None, len(values))
+
+
+def compute_groups(m: Metric, f: frames.Frame, group: np.ndarray, groups: int) -> list[Value]:
+    """The metric for each group 0..groups-1, ``group`` giving each conversation's group."""
+    sums = _group_sums(m, f, group, groups)
+    if sums is None:  # quantiles and distinct customers: sort the rows by group and take slices
+        needed = {"created", "customer_id", *(c for c, _, _ in m.where)} | ({m.value} if m.value else set())
+        order = np.argsort(group, kind="stable")
+        ordered = f.select(needed).take(order)
+        bounds = np.searchsorted(group[order], np.arange(groups + 1))
+        return [compute(m, ordered.slice(bounds[g], bounds[g + 1])) for g in range(groups)]
+    return _values(m, *sums)
+
+
+def _group_sums(
+    m: Metric, f: frames.Frame, group: np.ndarray, groups: int
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """(numerator, denominator) per group for the additive kinds, one ``np.bincount`` each; else None."""
+    if m.kind == "count":
+        counts = np.bincount(group, minlength=groups).astype(float)
+        return counts, counts
+    if m.kind == "rate":
+        sample = f.mask(m.where)
+        hits = np.bincount(group, weights=sample & f.mask(m.hit), minlength=groups)
+        return hits, np.bincount(group, weights=sample, minlength=groups)
+    if m.kind == "mean":
+        assert m.value is not None
+        values = f[m.value]
+        known = f.mask(m.where) & ~np.isnan(values)
+        sums = np.bincount(group, weights=np.where(known, values, 0.0), minlength=groups)
+        return sums, np.bincount(group, weights=known, minlength=groups)
+    return None
+
+
+def _values(m: Metric, numerators: np.ndarray, denominators: np.ndarray) -> list[Value]:
+    if m.kind == "count":
+        return [Value(float(c), float(c), int(c)) for c in denominators]
+    return [
+        Value(float(x) / k if k else None, float(x), int(k))
+        for x, k in zip(numerators.tolist(), denominators.tolist(), strict=True)
+    ]
 
 
 # ----------------------------------------------------------------------------------------- queries
@@ -168,28 +209,29 @@ def series(
     f = _filtered(scope, m, period, filters or {})
     edges = frames.bucket_starts(period.start, period.end, granularity, tz)
     buckets = len(edges) - 1
-    bucket = np.searchsorted(np.array([e.timestamp() for e in edges]), f["created"], side="right") - 1
+    # Rows are in creation order, so each bucket is one run of rows: find the runs' ends.
+    ends = np.searchsorted(f["created"], [frames.microseconds(e) for e in edges[1:-1]], side="left")
+    bucket = np.repeat(np.arange(buckets), np.diff(np.concatenate([[0], ends, [len(f)]])))
     names, group = ["all"], np.zeros(len(f), dtype=np.int64)
     if attributes:
-        names, group, extra = _top_groups(m, f, attributes, top)
+        names, group, extra = _top_groups(m, f, attributes, top, f.mask(m.where))
         notices += extra
-    # One sort by (group, bucket) turns every cell into a contiguous slice: no per-cell scans.
-    key = group * buckets + np.clip(bucket, 0, buckets - 1)
-    order = np.argsort(key, kind="stable")
-    ordered = f.take(order)
-    bounds = np.searchsorted(key[order], np.arange(len(names) * buckets + 1))
+    key, size = group * buckets + bucket, len(names) * buckets
+    sums = _group_sums(m, f, key, size)
+    if sums is None:
+        cells, totals = compute_groups(m, f, key, size), compute_groups(m, f, group, len(names))
+    else:  # a group's total is the sum of its cells
+        cells = _values(m, *sums)
+        totals = _values(m, *(a.reshape(len(names), buckets).sum(axis=1) for a in sums))
     starts = [edges[i].astimezone(tz).isoformat() for i in range(buckets)]
-    out_groups = []
-    for g, label in enumerate(names):
-        points = [
-            {
-                "start": starts[i],
-                **compute(m, ordered.slice(bounds[g * buckets + i], bounds[g * buckets + i + 1])).as_dict(),
-            }
-            for i in range(buckets)
-        ]
-        total = compute(m, ordered.slice(bounds[g * buckets], bounds[(g + 1) * buckets]))
-        out_groups.append({"group": label, "total": total.as_dict(), "points": points})
+    out_groups = [
+        {
+            "group": label,
+            "total": totals[g].as_dict(),
+            "points": [{"start": starts[i], **cells[g * buckets + i].as_dict()} for i in range(buckets)],
+        }
+        for g, label in enumerate(names)
+    ]
     return {
         "metric": _describe(m),
         "workspace": scope.workspace.name,
@@ -204,38 +246,58 @@ def series(
     }
 
 
-def _labels(values: np.ndarray) -> np.ndarray:
-    return np.array([MISSING if v is None else str(v) for v in values.tolist()], dtype=object)
-
-
 def _top_groups(
-    m: Metric, f: frames.Frame, attributes: list[str], top: int
+    m: Metric, f: frames.Frame, attributes: list[str], top: int, sample: np.ndarray
 ) -> tuple[list[str], np.ndarray, list[str]]:
     """Group names (largest samples first, then "(other)") and each conversation's group index."""
-    parts = [_labels(f[a]) for a in attributes]
-    labels = (
-        parts[0]
-        if len(parts) == 1
-        else np.array([" × ".join(p) for p in zip(*parts, strict=True)], dtype=object)
-    )
-    sample = f.mask(m.where)
-    names, inverse = np.unique(labels, return_inverse=True)
-    counts = np.bincount(inverse, weights=sample.astype(float), minlength=len(names))
-    if not sample.any():
-        counts = np.bincount(inverse, minlength=len(names)).astype(float)
-    ranked = sorted(range(len(names)), key=lambda i: (-counts[i], str(names[i])))
+    parts = [f.codes(a) for a in attributes]
+    sizes = [len(names) for _, names in parts]
+    space = math.prod(sizes)
+    combined = parts[0][0].astype(np.int32 if space < 2**31 else np.int64, copy=False)
+    for (codes, _), size in zip(parts[1:], sizes[1:], strict=True):  # one integer per combination
+        combined = combined * size + codes
+    renumber: np.ndarray | None = None
+    if space <= COUNTING_LIMIT:  # small integers: counting beats sorting
+        present = np.flatnonzero(np.bincount(combined, minlength=space))
+    else:
+        present, renumber = np.unique(combined, return_inverse=True)
+
+    def tally(weights: np.ndarray | None) -> np.ndarray:
+        if renumber is None:
+            return np.asarray(np.bincount(combined, weights=weights, minlength=space)[present], dtype=float)
+        return np.asarray(np.bincount(renumber, weights=weights, minlength=len(present)), dtype=float)
+
+    # Largest samples first; a metric with no sample in the period ranks by conversations.
+    weights = tally(sample) if sample.any() else tally(None)
+    labels = [_label(int(c), parts, sizes) for c in present]
+    ranked = sorted(range(len(present)), key=lambda i: (-weights[i], labels[i]))
     keep = ranked[:top]
-    position = np.full(len(names), len(keep), dtype=np.int64)
-    position[keep] = np.arange(len(keep))
     notices = []
-    kept = [str(names[i]) for i in keep]
+    kept = [labels[i] for i in keep]
     if len(ranked) > top:
         kept.append(OTHER)
         notices.append(
             f"{len(ranked)} groups of {' × '.join(attributes)}: showing the {top} largest, "
             f"the rest as {OTHER}"
         )
-    return kept, position[inverse], notices
+    if renumber is None:  # position of every combination, present or not
+        position = np.full(space, len(keep), dtype=np.int64)
+        position[present[keep]] = np.arange(len(keep))
+        return kept, position[combined], notices
+    position = np.full(len(present), len(keep), dtype=np.int64)
+    position[keep] = np.arange(len(keep))
+    return kept, position[renumber], notices
+
+
+COUNTING_LIMIT = 1 << 22
+
+
+def _label(combination: int, parts: list[tuple[np.ndarray, list[str]]], sizes: list[int]) -> str:
+    digits = []
+    for size in reversed(sizes):
+        combination, digit = divmod(combination, size)
+        digits.append(digit)
+    return " × ".join(names[d] for (_, names), d in zip(parts, reversed(digits), strict=True))
 
 
 def _describe(m: Metric) -> dict[str, Any]:
@@ -387,16 +449,18 @@ def top_movers(
     movers = []
     for attribute in attributes or [a for a in m.breakdowns if a not in OUTCOME_ATTRIBUTES]:
         _check_attribute(attribute, m)
-        labels_now, labels_before = _labels(f_now[attribute]), _labels(f_before[attribute])
-        for segment in sorted(set(labels_now.tolist()) | set(labels_before.tolist())):
-            a, b = (
-                compute(m, f_now.take(labels_now == segment)),
-                compute(m, f_before.take(labels_before == segment)),
-            )
+        (codes_now, names), (codes_before, _) = f_now.codes(attribute), f_before.codes(attribute)
+        values_now = compute_groups(m, f_now, codes_now, len(names))
+        values_before = compute_groups(m, f_before, codes_before, len(names))
+        seen = (
+            np.bincount(codes_now, minlength=len(names)) + np.bincount(codes_before, minlength=len(names))
+        ) > 0
+        for code in sorted(np.flatnonzero(seen), key=lambda c: names[c]):
+            a, b = values_now[code], values_before[code]
             movers.append(
                 {
                     "attribute": attribute,
-                    "segment": segment,
+                    "segment": names[code],
                     **_contribution(m, a, b, total_now, total_before),
                     "current": a.as_dict(),
                     "previous": b.as_dict(),

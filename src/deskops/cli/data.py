@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any, cast
+from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import typer
 
@@ -27,6 +27,9 @@ from deskops.cli._common import (
     out,
 )
 from deskops.domain.models import Role
+
+if TYPE_CHECKING:
+    from deskops.bootstrap import Services
 
 
 @app.command()
@@ -72,6 +75,7 @@ def simulate(
             report = simulate_workspace(
                 uow=uow, config=config, truth_path=truth, replace=replace, progress=progress
             )
+        _refresh_rollups(services, workspace)
     _emit(
         report.as_dict(),
         as_json=as_json,
@@ -114,6 +118,8 @@ def import_(
             source=cast(Source, source),
             progress=progress,
         )
+        if kind != "articles":
+            _refresh_rollups(services, workspace)
     document = report.model_dump(mode="json")
     _emit(
         document,
@@ -325,3 +331,36 @@ def db_upgrade(db: Db = None, as_json: Json = False) -> None:
         as_json=as_json,
         render=lambda d: out.print(f"Schema is at revision {d['revision']}."),
     )
+
+
+@db_app.command("rollups")
+def db_rollups(workspace: Workspace = "demo", db: Db = None, as_json: Json = False) -> None:
+    """Rebuild a workspace's analytics column snapshot (a cache of the database; writes keep it current)."""
+    from deskops.analytics import columns
+
+    with _services(db, as_json=as_json) as services, services.uow() as uow:
+        scope = uow.workspace(workspace)
+        with _progress("building analytics columns", None):
+            snapshot = columns.snapshot(scope, rebuild=True)
+        document = {
+            "workspace": workspace,
+            "conversations": len(snapshot),
+            "columns": len(snapshot.columns),
+            "revision": snapshot.revision.revision,
+        }
+    _emit(
+        document,
+        as_json=as_json,
+        render=lambda d: out.print(
+            f"Rebuilt the analytics columns of {d['workspace']}: {d['conversations']:,} conversations, "
+            f"{d['columns']} columns."
+        ),
+    )
+
+
+def _refresh_rollups(services: Services, workspace: str) -> None:
+    """Bring the analytics columns up to date after a write, so the first query is fast."""
+    from deskops.analytics import columns
+
+    with services.uow() as uow, _progress("updating analytics columns", None):
+        columns.snapshot(uow.workspace(workspace))
