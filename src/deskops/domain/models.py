@@ -224,3 +224,46 @@ class Cohort(_Model):
     definition: CohortDefinition
     created_at: AwareDatetime
     updated_at: AwareDatetime
+
+
+class Decision(enum.StrEnum):
+    """The one thing the front-line agent does with a customer message."""
+
+    answer = "answer"
+    clarify = "clarify"
+    procedure_step = "procedure_step"
+    handover = "handover"
+
+
+class DecisionTrace(_Model):
+    """Why the front-line agent replied as it did: what "debug this conversation" reads.
+
+    Customer text in a trace is redacted (see ``frontline.redact``); it never holds
+    personal data.
+    """
+
+    conversation_external_id: str | None = None
+    message_index: int | None = Field(default=None, ge=0)
+    """Position of the customer message in the conversation, when known."""
+    created_at: AwareDatetime
+    query: str
+    """The query as searched (redacted)."""
+    passages: list[dict[str, Any]] = Field(default_factory=list)
+    """id, title, section, score and fusion ranks of each retrieved passage."""
+    rules: list[dict[str, Any]] = Field(default_factory=list)
+    """Every enabled guidance rule considered: id, version, kind, whether it matched and its effect."""
+    procedure: dict[str, Any] | None = None
+    """The procedure in progress: id, version, step, data collected (names only) and missing."""
+    topic: dict[str, Any] | None = None
+    """The inferred topic and how sure (vote share among similar past conversations)."""
+    signals: dict[str, Any] = Field(default_factory=dict)
+    """Prompt-injection signals and redactions found in the customer's text (kinds, not values)."""
+    confidence: float
+    threshold: float
+    decision: Decision
+    reason: str
+    reply: str
+    citations: list[str] = Field(default_factory=list)
+    model: str
+    """``offline`` or the provider:model that wrote the answer."""
+    latency_ms: float

@@ -316,4 +316,22 @@ data_revisions = sa.Table(
 a snapshot was taken, the snapshot is brought up to date by reading the new rows alone.
 """
 
+decision_traces = sa.Table(
+    "decision_traces",
+    metadata,
+    _workspace_fk(),
+    sa.Column("id", sa.Integer, nullable=False),
+    sa.Column("conversation_external_id", sa.String(200)),
+    sa.Column("message_index", sa.Integer),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("decision", sa.String(32), nullable=False),
+    sa.Column("confidence", sa.Float, nullable=False),
+    sa.Column("latency_ms", sa.Float, nullable=False),
+    sa.Column("trace", JSONColumn, nullable=False),
+    sa.PrimaryKeyConstraint("workspace_id", "id"),
+    sa.Index(None, "workspace_id", "conversation_external_id", "message_index"),
+    sa.Index(None, "workspace_id", "created_at"),
+)
+"""One row per front-line reply: the decision and the whole trace (redacted) as JSON."""
+
 TENANT_TABLES = tuple(t for t in metadata.sorted_tables if "workspace_id" in t.c)

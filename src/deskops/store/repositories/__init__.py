@@ -19,6 +19,7 @@ from deskops.store.repositories.events import EventRepository
 from deskops.store.repositories.members import MemberRepository
 from deskops.store.repositories.revisions import DataRevision, RevisionRepository
 from deskops.store.repositories.stats import StatsRepository
+from deskops.store.repositories.traces import TraceRepository
 from deskops.store.repositories.workspaces import WorkspaceDirectory
 
 __all__ = [
@@ -49,3 +50,4 @@ class WorkspaceScope:
         self.stats = StatsRepository(*scope)
         self.cohorts = CohortRepository(*scope)
         self.revisions = RevisionRepository(*scope)
+        self.traces = TraceRepository(*scope)

@@ -179,6 +179,31 @@ class ConversationRepository(UpsertByExternalId):
                 by_conversation.setdefault(conversation_id, (outcome, set()))[1].update(cited)
         return [(outcome, sorted(ids)) for outcome, ids in by_conversation.values()]
 
+    def citation_topics(self, *, recent: int = 20_000) -> dict[str, dict[str, int]]:
+        """For each cited article, the topics of the conversations whose AI replies cited it.
+
+        Only the ``recent`` newest conversations are read: enough to learn which topic an
+        article serves, and cheap at any size.
+        """
+        c, m = t.conversations, t.messages
+        newest = self.max_id()
+        rows = self._conn.execute(
+            sa.select(c.c.topic, m.c.cited_article_ids)
+            .join_from(m, c, sa.and_(c.c.workspace_id == m.c.workspace_id, c.c.id == m.c.conversation_id))
+            .where(
+                self._where(m),
+                m.c.author_kind == "ai_agent",
+                m.c.conversation_id > newest - recent,
+                c.c.topic.is_not(None),
+            )
+        )
+        out: dict[str, dict[str, int]] = {}
+        for topic, cited in rows:
+            for article in cited or ():
+                counts = out.setdefault(article, {})
+                counts[topic] = counts.get(topic, 0) + 1
+        return out
+
     def max_id(self) -> int:
         """The newest conversation's id (ids grow with every insert); 0 when there are none."""
         c = t.conversations
