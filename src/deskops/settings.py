@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///.deskops/deskops.db"
@@ -33,4 +34,24 @@ class Settings(BaseSettings):
         20_000,
         ge=0,
         description="How many of the newest conversations the search index takes in on first build.",
+    )
+    llm_provider: Literal["none", "openai", "openai-compatible", "anthropic"] = Field(
+        "none",
+        description="Language model for answers and reasoning: none (offline), openai, openai-compatible "
+        "(vLLM, Ollama, llama.cpp: set llm_base_url) or anthropic.",
+    )
+    llm_model: str | None = Field(
+        None, description="Model name sent to the provider (required with a provider)."
+    )
+    llm_base_url: str | None = Field(
+        None,
+        description="Provider base URL (default: https://api.openai.com/v1 or https://api.anthropic.com).",
+    )
+    llm_api_key: SecretStr | None = Field(None, description="Provider API key; never logged or traced.")
+    llm_timeout_s: float = Field(20.0, gt=0, description="Timeout of one model call, in seconds.")
+    llm_attempts: int = Field(
+        3,
+        ge=1,
+        le=10,
+        description="Attempts per model call (429, 5xx and timeouts are retried with backoff).",
     )
