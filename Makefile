@@ -33,5 +33,8 @@ lint: install ## Check style and types (ruff, mypy)
 	$(BIN)/ruff format --check src tests
 	$(BIN)/mypy
 
-bench: install ## Run the benchmarks (minutes; not part of `make test`)
+bench: install ## Run the benchmarks (tens of minutes; not part of `make test`)
 	$(BIN)/deskops bench simulate --json
+	$(BIN)/deskops bench search --json
+	$(BIN)/deskops bench analytics --json
+	$(BIN)/deskops bench frontline --json

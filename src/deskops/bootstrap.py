@@ -14,6 +14,8 @@ from deskops.store.engine import make_engine, migrate
 from deskops.store.uow import UnitOfWork
 
 if TYPE_CHECKING:
+    from deskops.frontline.agent import FrontlineAgent
+    from deskops.llm.client import ChatModel
     from deskops.search.service import SearchService
 
 
@@ -47,6 +49,51 @@ class Services:
             embedder=SentenceTransformerEmbedder(self.settings.embedding_model_path),
             conversation_limit=self.settings.search_conversations,
             config=config,
+        )
+
+    @cached_property
+    def llm(self) -> ChatModel | None:
+        """The configured language model, or None when deskops runs offline."""
+        from deskops.llm.client import AnthropicChat, OpenAIChat, Resilience
+
+        s = self.settings
+        if s.llm_provider == "none":
+            return None
+        if not s.llm_model:
+            raise ValueError(f"DESKOPS_LLM_MODEL is required with DESKOPS_LLM_PROVIDER={s.llm_provider}")
+        key = s.llm_api_key.get_secret_value() if s.llm_api_key else None
+        resilience = Resilience(timeout_s=s.llm_timeout_s, attempts=s.llm_attempts)
+        if s.llm_provider == "anthropic":
+            if not key:
+                raise ValueError("DESKOPS_LLM_API_KEY is required with DESKOPS_LLM_PROVIDER=anthropic")
+            return AnthropicChat(
+                model=s.llm_model,
+                api_key=key,
+                base_url=s.llm_base_url or "https://api.anthropic.com",
+                resilience=resilience,
+            )
+        if s.llm_provider == "openai-compatible" and not s.llm_base_url:
+            raise ValueError("DESKOPS_LLM_BASE_URL is required with DESKOPS_LLM_PROVIDER=openai-compatible")
+        return OpenAIChat(
+            base_url=s.llm_base_url or "https://api.openai.com/v1",
+            model=s.llm_model,
+            api_key=key,
+            resilience=resilience,
+        )
+
+    @cached_property
+    def frontline(self) -> FrontlineAgent:
+        """The customer-facing answer agent, on this workspace's search and (if configured) model."""
+        from deskops.frontline.agent import FrontlineAgent
+
+        search = self.search
+        return FrontlineAgent(
+            uow_factory=self.uow,
+            retrieve=lambda workspace, query, k, filters: search.search(
+                workspace, query, k=k, filters=filters
+            ),
+            model=self.llm,
+            embed=search.encode_query,
         )
 
     def uow(self) -> UnitOfWork:

@@ -7,7 +7,7 @@ group (data, analytics, search, evals) and register on the one ``app``.
 
 from __future__ import annotations
 
-from deskops.cli import analytics, data, evals, search  # noqa: F401  (they register their commands)
+from deskops.cli import analytics, data, evals, frontline, search  # noqa: F401  (they register their commands)
 from deskops.cli._apps import app
 
 __all__ = ["app", "main"]

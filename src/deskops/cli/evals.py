@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -143,3 +143,57 @@ def _sizes(sizes: str, *, as_json: bool) -> list[int]:
     if not counts or min(counts) < 1:
         fail(f"--sizes must be positive integers, got {sizes!r}", as_json=as_json)
     return counts
+
+
+@eval_app.command("frontline")
+def eval_frontline(
+    max_queries: Annotated[
+        int | None, typer.Option(help="Ask at most this many Banking77 test questions (stratified).")
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Which intents are in scope, and the question sample.")] = 0,
+    as_json: Json = False,
+) -> None:
+    """Answer accuracy vs hand-over recall/precision over the confidence threshold (Banking77)."""
+    from deskops.evals.datasets import DatasetMissing
+    from deskops.evals.frontline import run_frontline_eval
+
+    try:
+        document = run_frontline_eval(
+            max_queries=max_queries, seed=seed, log=lambda line: err.print(line, highlight=False)
+        )
+    except DatasetMissing as exc:
+        fail(str(exc), as_json=as_json)
+    _emit(document, as_json=as_json, render=_render_frontline_eval)
+
+
+def _render_frontline_eval(d: dict[str, Any]) -> None:
+    out.print(
+        f"Banking77: {d['help_center']['articles']} articles in scope, "
+        f"{d['questions']['in_scope']} in-scope and {d['questions']['out_of_scope']} out-of-scope questions"
+    )
+    out.print("threshold  correct(in)  answered(in)  acc|answered  handover recall(out)  handover precision")
+    for p in d["curve"]:
+        mark = " <- chosen" if p["threshold"] == d["chosen_threshold"] else ""
+        out.print(
+            f"{p['threshold']:9.2f}  {p['in_scope_correct_rate']:11.3f}  {p['in_scope_answer_rate']:12.3f}  "
+            f"{p['in_scope_accuracy_when_answered'] or 0:12.3f}  {p['out_of_scope_handover_recall']:20.3f}  "
+            f"{p['handover_precision'] or 0:18.3f}{mark}",
+            highlight=False,
+        )
+
+
+@bench_app.command("frontline")
+def bench_frontline(
+    articles: Annotated[int, typer.Option(help="Size of the generated help center.")] = 2_000,
+    queries: Annotated[int, typer.Option(help="Customer messages to time.")] = 200,
+    as_json: Json = False,
+) -> None:
+    """p50/p95 of one offline front-line reply on a generated help center, search alone beside it."""
+    from deskops.evals.frontline import run_frontline_bench
+
+    if articles < 1 or queries < 1:
+        fail("--articles and --queries must be positive", as_json=as_json)
+    document = run_frontline_bench(
+        articles=articles, queries=queries, log=lambda line: err.print(line, highlight=False)
+    )
+    _emit(document, as_json=as_json, render=lambda d: out.print_json(json.dumps(d)))

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from pydantic import BaseModel, Field
 
 from deskops.search import abstain
@@ -22,6 +24,7 @@ from deskops.store.uow import UnitOfWork
 MAX_QUERY_CHARS = 500
 MAX_K = 100
 MERGE_AFTER_SEGMENTS = 8
+QUERY_CACHE = 512
 FILTER_VALUES = {"kind": ("article", "conversation"), "state": ("draft", "published", "archived")}
 
 Progress = Callable[[str, int, int | None], None]
@@ -78,6 +81,7 @@ class SearchService:
         self.config = config or SearchConfig()
         self._loaded: dict[str, tuple[int, HybridIndex]] = {}
         self._lock = threading.Lock()
+        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
 
     # -- public API ------------------------------------------------------------------------------------
 
@@ -99,7 +103,7 @@ class SearchService:
         if not 1 <= k <= MAX_K:
             raise SearchError(f"k must be between 1 and {MAX_K}")
         index = self.sync(workspace, progress=progress)
-        vector = self.embedder.encode([query])[0]
+        vector = self.encode_query(query)
         hits = index.search(query, vector, k=max(k, 2), method=method, filters=filters, config=self.config)
         confidence = abstain.confidence(abstain.signals(query, hits)) if hits else 0.0
         if not hits:
@@ -125,6 +129,25 @@ class SearchService:
             confidence=round(confidence, 4),
             abstain=confidence < abstain.DEFAULT_THRESHOLD,
         )
+
+    def encode_query(self, query: str) -> np.ndarray:
+        """The query's embedding; the last few hundred are remembered (an agent asks twice per reply)."""
+        with self._lock:
+            vector = self._vectors.get(query)
+            if vector is not None:
+                self._vectors.move_to_end(query)
+                return vector
+        vector = self.embedder.encode([query])[0]
+        with self._lock:
+            self._vectors[query] = vector
+            if len(self._vectors) > QUERY_CACHE:
+                self._vectors.popitem(last=False)
+        return vector
+
+    def clear_query_cache(self) -> None:
+        """Forget remembered query embeddings (benchmarks time encoding afresh)."""
+        with self._lock:
+            self._vectors.clear()
 
     def sync(self, workspace: str, *, progress: Progress | None = None) -> HybridIndex:
         """The workspace's index, updated with new article versions and conversations (no rebuild)."""

@@ -288,7 +288,7 @@ def _guidance(
             "Stay in scope",
             "Only answer questions about Lumio. Never give tax, legal or investment advice.",
             "forbidden",
-            {},
+            {"keywords": ["tax advice", "legal advice", "investment advice", "invest", "stocks", "crypto"]},
         ),
         (
             "gr-secrets",
@@ -392,7 +392,7 @@ def _procedures(start: datetime) -> list[Procedure]:
         Procedure(
             external_id="proc-payout-trace",
             title="Trace a missing payout",
-            trigger_topics=[find_topic("payout").key],
+            trigger_topics=[find_topic("payout", "failed").key],
             required_data=["payout_date", "amount"],
             steps=steps(
                 ("Ask for the payout date and amount.", ["payout_date", "amount"]),

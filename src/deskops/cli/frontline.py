@@ -1,0 +1,138 @@
+"""The front-line answer agent: answer one message, read decision traces."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from deskops.cli._apps import app
+from deskops.cli._common import CommandError, Db, Json, Workspace, _emit, _services, err, out
+
+AUTHORS = ("customer", "ai_agent", "human_agent", "system")
+
+
+@app.command()
+def answer(
+    message: Annotated[str, typer.Argument(help="The customer's message.")],
+    workspace: Workspace = "demo",
+    history: Annotated[
+        Path | None,
+        typer.Option(
+            help='Earlier messages: a JSON list of {"author": "customer|ai_agent|...", "text": "..."}.'
+        ),
+    ] = None,
+    conversation: Annotated[
+        str | None, typer.Option(help="Conversation external id to file the trace under.")
+    ] = None,
+    plan: Annotated[str | None, typer.Option(help="The customer's plan (for segment rules).")] = None,
+    region: Annotated[str | None, typer.Option(help="The customer's region (for segment rules).")] = None,
+    channel: Annotated[str | None, typer.Option(help="The channel the message came in on.")] = None,
+    store: Annotated[bool, typer.Option(help="Save the decision trace.")] = True,
+    db: Db = None,
+    as_json: Json = False,
+) -> None:
+    """Run the front-line agent on one customer message: answer, clarify, procedure step or handover."""
+    from deskops.frontline.agent import Inquiry
+
+    with _services(db, as_json=as_json) as services:
+        turns = _history(history)
+        inquiry = Inquiry(
+            message=message,
+            history=turns,
+            customer={k: v for k, v in (("plan", plan), ("region", region)) if v},
+            channel=channel,
+            conversation_external_id=conversation,
+            message_index=len(turns) if conversation else None,
+        )
+        reply = services.frontline.reply(workspace, inquiry, store=store)
+    document = {
+        "decision": reply.decision.value,
+        "reply": reply.text,
+        "reason": reply.reason,
+        "citations": reply.citations,
+        "trace_id": reply.trace_id,
+        "trace": reply.trace.model_dump(mode="json"),
+    }
+    _emit(document, as_json=as_json, render=_render_answer)
+
+
+def _history(path: Path | None) -> list[tuple[str, str]]:
+    if path is None:
+        return []
+    try:
+        items = json.loads(path.read_text())
+    except json.JSONDecodeError as exc:
+        raise CommandError(f"--history {path} is not JSON: {exc.msg} (line {exc.lineno})") from None
+    if not isinstance(items, list):
+        raise CommandError(f"--history {path} must hold a JSON list of messages")
+    turns = []
+    for n, item in enumerate(items, 1):
+        if not (
+            isinstance(item, dict) and item.get("author") in AUTHORS and isinstance(item.get("text"), str)
+        ):
+            raise CommandError(
+                f"--history {path}: message {n} needs an author ({', '.join(AUTHORS)}) and a text"
+            )
+        turns.append((item["author"], item["text"]))
+    return turns
+
+
+def _render_answer(d: dict[str, Any]) -> None:
+    out.print(f"[bold]{d['decision']}[/bold]  ({d['reason']})", highlight=False)
+    out.print(d["reply"], highlight=False)
+    trace = d["trace"]
+    err.print(
+        f"confidence {trace['confidence']:.2f} (threshold {trace['threshold']:.2f}), "
+        f"{trace['latency_ms']:.0f} ms, {trace['model']}"
+        + (f", trace {d['trace_id']}" if d["trace_id"] else ""),
+        highlight=False,
+    )
+
+
+@app.command()
+def traces(
+    workspace: Workspace = "demo",
+    conversation: Annotated[
+        str | None, typer.Option(help="Only this conversation, in message order.")
+    ] = None,
+    decision: Annotated[
+        str | None, typer.Option(help="Only answer, clarify, procedure_step or handover.")
+    ] = None,
+    limit: Annotated[int, typer.Option(help="At most this many (newest first).")] = 20,
+    db: Db = None,
+    as_json: Json = False,
+) -> None:
+    """The front-line agent's decision traces: what it searched, found, applied and decided, and why."""
+    from deskops.domain.models import Decision
+
+    with _services(db, as_json=as_json) as services, services.uow() as uow:
+        scope = uow.workspace(workspace)
+        if decision is not None and decision not in Decision.__members__:
+            raise CommandError(
+                f"--decision must be one of {', '.join(Decision.__members__)}, not {decision!r}"
+            )
+        if conversation is not None:
+            found = scope.traces.for_conversation(conversation)
+        else:
+            found = scope.traces.list(decision=Decision(decision) if decision else None, limit=limit)
+        document = {"workspace": workspace, "traces": [t.model_dump(mode="json") for t in found]}
+    _emit(document, as_json=as_json, render=_render_traces)
+
+
+def _render_traces(d: dict[str, Any]) -> None:
+    if not d["traces"]:
+        out.print("No decision traces.")
+    for t in d["traces"]:
+        where = (
+            f"{t['conversation_external_id']}#{t['message_index']}" if t["conversation_external_id"] else "-"
+        )
+        out.print(
+            f"{t['created_at'][:19]}  {where}  [bold]{t['decision']}[/bold]  conf {t['confidence']:.2f}  "
+            f"{t['latency_ms']:.0f} ms",
+            highlight=False,
+        )
+        out.print(f"    query: {t['query'][:100]}", highlight=False)
+        out.print(f"    why: {t['reason']}", highlight=False)
