@@ -307,3 +307,128 @@ def test_a_new_handover_rule_takes_effect_at_once(services: Services) -> None:
             rule = uow.workspace("demo").guidance.get("gr-test-quickbooks")
             uow.workspace("demo").guidance.save(rule.model_copy(update={"enabled": False}))
             uow.commit()
+
+
+# ---------------------------------------------------------------------------------- replay, candidates
+
+
+def _missing_topic(services: Services) -> Any:
+    """A topic whose article the simulated help center lacks, and the article that would cover it."""
+    from deskops.simulate._catalog import TOPICS
+    from deskops.simulate.content import article_body
+
+    folder = Path(str(services.engine.url.database)).parent
+    truth = json.loads((folder / "t.json").read_text())
+    with services.uow() as uow:
+        counts = dict(uow.workspace("demo").stats.counts_by("topic", limit=100))
+    key = max(truth["content_issues"]["missing"], key=lambda k: counts.get(k, 0))
+    topic = next(t for t in TOPICS if t.key == key)
+    return topic, {
+        "external_id": "kb-fix",
+        "title": topic.title,
+        "body": article_body(topic),
+        "product_area": topic.area,
+    }
+
+
+def _period(services: Services) -> tuple[Any, Any]:
+    with services.uow() as uow:
+        first, last = uow.workspace("demo").stats.conversation_range()
+    return first.date(), last.date()
+
+
+def test_replay_shows_an_article_fix_raising_resolution_on_its_topic(
+    services: Services, tmp_path: Path
+) -> None:
+    from deskops.frontline.replay import load_candidate, run_replay
+
+    topic, article = _missing_topic(services)
+    path = tmp_path / "candidate.json"
+    path.write_text(json.dumps({"articles": [article]}))
+    with services.uow() as uow:
+        candidate = load_candidate(path, uow.workspace("demo"))
+        before = (uow.workspace("demo").articles.count(), uow.workspace("demo").traces.count())
+    start, end = _period(services)
+    report = run_replay(
+        services, "demo", start=start, end=end, candidate=candidate, limit=40, topic=topic.key
+    )
+    (row,) = report["topics"]
+    assert row["topic"] == topic.key and row["conversations"] >= 5
+    resolution = row["predicted_resolution"]
+    assert resolution["current"] <= 0.2 and resolution["candidate"] >= resolution["current"] + 0.3, row
+    assert report["experiment"]["runs"] == row["conversations"] and report["experiment"]["mismatched"] > 0
+    with services.uow() as uow:  # a replay writes nothing
+        assert (uow.workspace("demo").articles.count(), uow.workspace("demo").traces.count()) == before
+
+
+def test_replay_of_a_candidate_rule(services: Services, tmp_path: Path) -> None:
+    from deskops.frontline.replay import load_candidate, run_replay
+
+    path = tmp_path / "rule.json"
+    rule = {
+        "external_id": "gr-all-payouts",
+        "title": "Payout questions go to Payments",
+        "body": "Hand over every payout question.",
+        "kind": "handover",
+        "condition": {"keywords": ["payout", "payouts"]},
+    }
+    path.write_text(json.dumps({"guidance": [rule]}))
+    with services.uow() as uow:
+        candidate = load_candidate(path, uow.workspace("demo"))
+    start, end = _period(services)
+    report = run_replay(
+        services, "demo", start=start, end=end, candidate=candidate, limit=30, topic="payout_timing"
+    )
+    (row,) = report["topics"]
+    assert row["handover_rate"]["candidate"] > row["handover_rate"]["current"]
+    assert row["predicted_resolution"]["candidate"] <= row["predicted_resolution"]["current"]
+
+
+@pytest.mark.parametrize(
+    ("document", "message"),
+    [
+        ("{not json", "is not JSON"),
+        ('{"pages": []}', "unknown key(s) ['pages']"),
+        ('{"articles": [{"external_id": "kb-9", "body": "x"}]}', "articles[1]: title: Field required"),
+        ('{"guidance": {"x": 1}}', "guidance must be a list of objects"),
+        ('{"settings": [1]}', "settings must be an object"),
+    ],
+)
+def test_bad_candidate_files_are_refused_clearly(
+    services: Services, tmp_path: Path, document: str, message: str
+) -> None:
+    from deskops.frontline.replay import CandidateError, load_candidate
+
+    path = tmp_path / "bad.json"
+    path.write_text(document)
+    with services.uow() as uow, pytest.raises(CandidateError) as error:
+        load_candidate(path, uow.workspace("demo"))
+    assert message in str(error.value)
+
+
+def test_replay_command_prints_one_json_document(services: Services, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from deskops.cli import app
+
+    start, end = _period(services)
+    result = CliRunner().invoke(
+        app,
+        [
+            "replay",
+            "--db",
+            str(services.engine.url),
+            "--from",
+            str(start),
+            "--to",
+            str(end),
+            "--limit",
+            "5",
+            "--topic",
+            "payout_timing",
+            "--json",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert document["conversations"] <= 5 and document["candidate"] is None

@@ -184,6 +184,9 @@ BATTERY: dict[str, Battery] = {
         "count": lambda s: s.conversations.count(),
         "count_messages": lambda s: s.conversations.count_messages(),
         "max_id": lambda s: s.conversations.max_id(),
+        "openings": lambda s: s.conversations.openings(
+            start=T0 - timedelta(1), end=T0 + timedelta(1), limit=5
+        ),
         "citation_topics": lambda s: s.conversations.citation_topics(recent=100),
         "citations": lambda s: s.conversations.citations(start=T0 - timedelta(1), end=T0 + timedelta(1)),
         "customer_texts": lambda s: s.conversations.customer_texts(after_id=0, limit=10),

@@ -9,7 +9,18 @@ from typing import Annotated, Any
 import typer
 
 from deskops.cli._apps import app
-from deskops.cli._common import CommandError, Db, Json, Workspace, _emit, _services, err, out
+from deskops.cli._common import (
+    CommandError,
+    Db,
+    Json,
+    Workspace,
+    _emit,
+    _parse_period,
+    _progress,
+    _services,
+    err,
+    out,
+)
 
 AUTHORS = ("customer", "ai_agent", "human_agent", "system")
 
@@ -136,3 +147,67 @@ def _render_traces(d: dict[str, Any]) -> None:
         )
         out.print(f"    query: {t['query'][:100]}", highlight=False)
         out.print(f"    why: {t['reason']}", highlight=False)
+
+
+@app.command()
+def replay(
+    from_: Annotated[str, typer.Option("--from", help="First day (YYYY-MM-DD, workspace time zone).")],
+    to: Annotated[str, typer.Option("--to", help="Last day, inclusive.")],
+    workspace: Workspace = "demo",
+    candidate: Annotated[
+        Path | None,
+        typer.Option(
+            help="JSON file of article, guidance, procedure or settings changes (see docs/frontline.md)."
+        ),
+    ] = None,
+    limit: Annotated[int, typer.Option(help="Replay at most this many conversations, evenly spread.")] = 1000,
+    topic: Annotated[str | None, typer.Option(help="Only conversations of this topic.")] = None,
+    db: Db = None,
+    as_json: Json = False,
+) -> None:
+    """Replay a period's customer messages against current and candidate content: deltas per topic."""
+    from deskops.analytics.metrics import check_period
+    from deskops.frontline.replay import CandidateError, load_candidate, run_replay
+
+    start, end = _parse_period(from_, to)
+    if limit < 1:
+        raise typer.BadParameter("--limit must be at least 1")
+    with _services(db, as_json=as_json) as services:
+        period, notices = check_period(start, end)
+        for notice in notices:
+            err.print(f"[yellow]note:[/yellow] {notice}", highlight=False)
+        with services.uow() as uow:
+            try:
+                changes = load_candidate(candidate, uow.workspace(workspace)) if candidate else None
+            except CandidateError as exc:
+                raise CommandError(str(exc)) from None
+        with _progress("replaying", None) as progress:
+            document = run_replay(
+                services,
+                workspace,
+                start=period.start,
+                end=period.end,
+                candidate=changes,
+                limit=limit,
+                topic=topic,
+                progress=lambda done, total: progress(done),
+            )
+    _emit(document, as_json=as_json, render=_render_replay)
+
+
+def _render_replay(d: dict[str, Any]) -> None:
+    o = d["overall"]
+    out.print(
+        f"{d['conversations']:,} conversations of {d['workspace']} "
+        f"{d['period']['from']}..{d['period']['to']}: predicted AI resolution "
+        f"{o['predicted_resolution']['current']} -> {o['predicted_resolution']['candidate']}",
+        highlight=False,
+    )
+    out.print("topic                            n   current  candidate  change", highlight=False)
+    for row in d["topics"][:20]:
+        r = row["predicted_resolution"]
+        out.print(
+            f"{row['topic'][:30]:30s} {row['conversations']:4d}   {r['current'] or 0:7.3f}  "
+            f"{r['candidate'] or 0:9.3f}  {r['change'] or 0:+.3f}",
+            highlight=False,
+        )

@@ -20,6 +20,7 @@ Every reply carries a ``DecisionTrace``; ``reply(..., store=True)`` saves it.
 
 from __future__ import annotations
 
+import copy
 import math
 import re
 import time
@@ -138,6 +139,12 @@ class FrontlineAgent:
         self.threshold = threshold
         """Used when the workspace's settings do not set ``confidence_threshold``."""
         self._article_topics: dict[tuple[int, str], tuple[int, dict[str, dict[str, int]]]] = {}
+
+    def using(self, retrieve: Retrieve) -> FrontlineAgent:
+        """The same agent (model, embeddings, caches) searching through ``retrieve``: for candidates."""
+        twin = copy.copy(self)
+        twin._retrieve = retrieve
+        return twin
 
     def intent_vector(self, text: str) -> np.ndarray:
         vector = self._intents.get(text)

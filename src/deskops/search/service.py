@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel, Field
 
+from deskops.domain.models import ArticleVersion
 from deskops.search import abstain
 from deskops.search.chunks import Chunk, article_chunks, conversation_chunk
 from deskops.search.dense import Embedder, EmbeddingCache, embed
@@ -103,6 +104,52 @@ class SearchService:
         if not 1 <= k <= MAX_K:
             raise SearchError(f"k must be between 1 and {MAX_K}")
         index = self.sync(workspace, progress=progress)
+        return self._respond(index, query, notices, k=k, filters=filters, method=method)
+
+    def with_articles(self, workspace: str, changed: list[ArticleVersion]) -> Callable[..., SearchResponse]:
+        """Search as if ``changed`` article versions were saved: for replays and experiments.
+
+        Articles are searched in an in-memory index of the workspace's current articles
+        with ``changed`` applied (embeddings from the workspace's cache, so only new text
+        is embedded); every other kind goes to the live index. Nothing is written. Returns
+        ``search(workspace, query, k, filters)``.
+        """
+        with self._lock, self._uow_factory() as uow:
+            scope = uow.workspace(workspace)
+            folder = self._folder(uow, scope)
+            current = scope.articles.get_many(sorted(scope.articles.current_versions()))
+        articles = {a.external_id: a for a in current} | {a.external_id: a for a in changed}
+        chunks = [c for a in articles.values() for c in article_chunks(a)]
+        cache = EmbeddingCache(folder.path / "embeddings.sqlite") if folder.path.exists() else None
+        try:
+            vectors, _ = embed(self.embedder, [c.text for c in chunks], cache=cache)
+        finally:
+            if cache:
+                cache.close()
+        index = HybridIndex(self.embedder.dimension)
+        if chunks:
+            index.add("candidate", chunks, vectors)
+
+        def search(
+            name: str, query: str, k: int = 10, filters: dict[str, str] | None = None
+        ) -> SearchResponse:
+            if name != workspace or (filters or {}).get("kind") != "article":
+                return self.search(name, query, k=k, filters=filters)
+            cleaned, notices = _clean_query(query)
+            return self._respond(index, cleaned, notices, k=k, filters=_check_filters(filters or {}))
+
+        return search
+
+    def _respond(
+        self,
+        index: HybridIndex,
+        query: str,
+        notices: list[str],
+        *,
+        k: int,
+        filters: dict[str, str],
+        method: str = "hybrid_rerank",
+    ) -> SearchResponse:
         vector = self.encode_query(query)
         hits = index.search(query, vector, k=max(k, 2), method=method, filters=filters, config=self.config)
         confidence = abstain.confidence(abstain.signals(query, hits)) if hits else 0.0

@@ -233,6 +233,65 @@ class ConversationRepository(UpsertByExternalId):
             texts.setdefault(conversation_id, []).append(text)
         return [{**row._mapping, "text": "\n".join(texts.get(row.id, []))} for row in rows]
 
+    def openings(
+        self, *, start: datetime, end: datetime, limit: int, topic: str | None = None
+    ) -> list[dict[str, Any]]:
+        """The first customer message of conversations created in [start, end), with what the agent
+        may know (topic, channel, customer segment); evenly spread over the period when there are
+        more than ``limit``; only ``topic``'s when given."""
+        c, m, cu = t.conversations, t.messages, t.customers
+        ids = [
+            row.id
+            for row in self._conn.execute(
+                sa.select(c.c.id)
+                .where(self._where(c), c.c.created_at >= start, c.c.created_at < end)
+                .where(c.c.topic == topic if topic is not None else sa.true())
+                .order_by(c.c.id)
+            )
+        ]
+        if len(ids) > limit:
+            step = len(ids) / limit
+            ids = [ids[int(i * step)] for i in range(limit)]
+        out: list[dict[str, Any]] = []
+        for chunk in batched(ids, BATCH):
+            first = (
+                sa.select(m.c.conversation_id, sa.func.min(m.c.seq).label("seq"))
+                .where(self._where(m), m.c.conversation_id.in_(chunk), m.c.author_kind == "customer")
+                .group_by(m.c.conversation_id)
+                .subquery()
+            )
+            rows = self._conn.execute(
+                sa.select(
+                    c.c.external_id,
+                    c.c.created_at,
+                    c.c.topic,
+                    c.c.channel,
+                    c.c.ai_involved,
+                    c.c.outcome,
+                    cu.c.plan,
+                    cu.c.region,
+                    m.c.text,
+                )
+                .join_from(c, first, first.c.conversation_id == c.c.id)
+                .join(
+                    m,
+                    sa.and_(
+                        m.c.workspace_id == c.c.workspace_id,
+                        m.c.conversation_id == c.c.id,
+                        m.c.seq == first.c.seq,
+                    ),
+                )
+                .join(
+                    cu,
+                    sa.and_(cu.c.workspace_id == c.c.workspace_id, cu.c.id == c.c.customer_id),
+                    isouter=True,
+                )
+                .where(self._where(c), c.c.id.in_(chunk))
+                .order_by(c.c.id)
+            )
+            out += [dict(row._mapping) for row in rows]
+        return out
+
     def count_messages(self) -> int:
         return self._count(t.messages)
 

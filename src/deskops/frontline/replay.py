@@ -1,0 +1,343 @@
+"""Replaying a period's customer messages against current or candidate content.
+
+The opening customer message of each conversation of the period (evenly sampled up to
+``limit``) goes through the agent twice, as an ``Experiment``: with the workspace's
+current content (the control) and with a candidate — article edits, new or changed
+guidance rules and procedures, settings. The report gives, per topic, how each would
+decide and the **predicted AI resolution**: answered with an article that is about the
+conversation's topic. An article is about a topic when recent conversations of that
+topic cited it (at least a fifth of its citations), or — for articles without that
+history, such as a new one — when its title is the closest of all published titles to the
+topic's name. This is a prediction from the agent's decisions, not an observed outcome.
+
+A candidate file is JSON with any of these keys::
+
+    {"articles":   [{"external_id": "kb-0042", "title": "...", "body": "...", "state": "published"}],
+     "guidance":   [{"external_id": "gr-x", "title": "...", "body": "...", "kind": "handover",
+                     "condition": {"keywords": ["..."]}, "enabled": true}],
+     "procedures": [{"external_id": "proc-x", "title": "...", "trigger_topics": ["..."], "steps": [...]}],
+     "settings":   {"confidence_threshold": 0.6}}
+
+Items replace the workspace's item with the same external id or are added; settings
+are merged over the current ones. Nothing is written.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import numpy as np
+from pydantic import ValidationError
+
+from deskops.domain.models import ArticleVersion, ContentState, Decision, GuidanceRule, Procedure
+from deskops.frontline import compose
+from deskops.frontline.agent import Content, FrontlineAgent, Inquiry, Reply
+from deskops.frontline.experiment import Experiment
+from deskops.store.repositories import WorkspaceScope
+
+TOPIC_CITATION_SHARE = 0.2
+KEYS = ("articles", "guidance", "procedures", "settings")
+
+
+class CandidateError(ValueError):
+    """A candidate file that cannot be used; says which item and why."""
+
+
+@dataclass
+class Candidate:
+    articles: list[ArticleVersion] = field(default_factory=list)
+    guidance: list[GuidanceRule] = field(default_factory=list)
+    procedures: list[Procedure] = field(default_factory=list)
+    settings: dict[str, Any] = field(default_factory=dict)
+    source: str = ""
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "articles": [a.external_id for a in self.articles],
+            "guidance": [r.external_id for r in self.guidance],
+            "procedures": [p.external_id for p in self.procedures],
+            "settings": sorted(self.settings),
+        }
+
+
+def load_candidate(path: Path, scope: WorkspaceScope) -> Candidate:
+    """Parse and validate a candidate file against the workspace (versions follow the current ones)."""
+    try:
+        document = json.loads(path.read_text())
+    except OSError as exc:
+        raise CandidateError(f"cannot read {path}: {exc.strerror}") from None
+    except json.JSONDecodeError as exc:
+        raise CandidateError(f"{path} is not JSON: {exc.msg} (line {exc.lineno})") from None
+    if not isinstance(document, dict) or not document:
+        raise CandidateError(f"{path} must be a JSON object with any of: {', '.join(KEYS)}")
+    unknown = sorted(set(document) - set(KEYS))
+    if unknown:
+        raise CandidateError(f"{path}: unknown key(s) {unknown}; use {', '.join(KEYS)}")
+    now = datetime.now(UTC)
+    versions = scope.articles.current_versions()
+    candidate = Candidate(source=str(path))
+
+    def items(key: str) -> list[dict[str, Any]]:
+        value = document.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+            raise CandidateError(f"{path}: {key} must be a list of objects")
+        return value
+
+    for n, item in enumerate(items("articles"), 1):
+        try:
+            version = versions.get(str(item.get("external_id")), 0) + 1
+            candidate.articles.append(
+                ArticleVersion.model_validate(
+                    {"created_at": now, "updated_at": now, "state": "published", **item, "version": version}
+                )
+            )
+        except ValidationError as exc:
+            raise CandidateError(f"{path}: articles[{n}]: {_first_error(exc)}") from None
+    for n, item in enumerate(items("guidance"), 1):
+        try:
+            candidate.guidance.append(GuidanceRule.model_validate({"updated_at": now, **item}))
+        except ValidationError as exc:
+            raise CandidateError(f"{path}: guidance[{n}]: {_first_error(exc)}") from None
+    for n, item in enumerate(items("procedures"), 1):
+        try:
+            candidate.procedures.append(Procedure.model_validate({"updated_at": now, **item}))
+        except ValidationError as exc:
+            raise CandidateError(f"{path}: procedures[{n}]: {_first_error(exc)}") from None
+    settings = document.get("settings", {})
+    if not isinstance(settings, dict):
+        raise CandidateError(f"{path}: settings must be an object")
+    candidate.settings = settings
+    return candidate
+
+
+def _first_error(exc: ValidationError) -> str:
+    error = exc.errors()[0]
+    where = ".".join(str(part) for part in error["loc"])
+    return f"{where}: {error['msg']}"
+
+
+def apply(content: Content, candidate: Candidate) -> Content:
+    """The content as it would be with the candidate saved."""
+    rules = {r.external_id: r for r in content.rules} | {r.external_id: r for r in candidate.guidance}
+    procedures = {p.external_id: p for p in content.procedures} | {
+        p.external_id: p for p in candidate.procedures
+    }
+    edited = {a.external_id: a for a in candidate.articles}
+    base = content.article
+
+    def article(external_id: str) -> compose.Article | None:
+        found = edited.get(external_id)
+        if found is None:
+            return base(external_id)
+        if found.state != ContentState.published:
+            return None
+        return compose.Article(external_id, found.title, found.body)
+
+    return replace(
+        content,
+        rules=[r for r in rules.values() if r.enabled],
+        procedures=[p for p in procedures.values() if p.enabled],
+        settings={**content.settings, **candidate.settings},
+        article=article,
+    )
+
+
+# ------------------------------------------------------------------------------------------- replay
+
+
+@dataclass
+class TopicJudge:
+    """Is an answer's article about the conversation's topic?"""
+
+    article_topics: dict[str, dict[str, int]]
+    closest_article: dict[str, str]
+    """Topic -> the published article whose title is closest to the topic's name."""
+
+    def on_topic(self, article_id: str, topic: str | None) -> bool:
+        if topic is None:
+            return False
+        cited = self.article_topics.get(article_id)
+        if cited and cited.get(topic, 0) >= TOPIC_CITATION_SHARE * sum(cited.values()):
+            return True
+        return self.closest_article.get(topic) == article_id
+
+
+def _judge(
+    encode: Callable[[list[str]], np.ndarray],
+    titles: dict[str, str],
+    topics: list[str],
+    article_topics: dict[str, dict[str, int]],
+) -> TopicJudge:
+    ids = sorted(titles)
+    if not ids or not topics:
+        return TopicJudge(article_topics, {})
+    title_vectors = encode([titles[i] for i in ids])
+    topic_vectors = encode([t.replace("_", " ") for t in topics])
+    best = np.argmax(topic_vectors @ title_vectors.T, axis=1)
+    return TopicJudge(article_topics, {topic: ids[b] for topic, b in zip(topics, best, strict=True)})
+
+
+def replay(
+    *,
+    agent: FrontlineAgent,
+    candidate_retrieve: Callable[..., Any] | None,
+    encode: Callable[[list[str]], np.ndarray],
+    scope: WorkspaceScope,
+    start: date,
+    end: date,
+    candidate: Candidate | None = None,
+    limit: int = 1000,
+    topic: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> dict[str, Any]:
+    """Outcome deltas per topic between current content and ``candidate`` over [start, end]."""
+    workspace = scope.workspace.name
+    tz = ZoneInfo(scope.workspace.time_zone)
+    first, stop = (
+        datetime.combine(day, datetime.min.time(), tz).astimezone(UTC)
+        for day in (start, end + timedelta(days=1))
+    )
+    rows = scope.conversations.openings(start=first, end=stop, limit=limit, topic=topic)
+    control_content = agent.content(scope)
+    candidate_content = apply(control_content, candidate) if candidate else control_content
+    candidate_agent = agent.using(candidate_retrieve) if candidate_retrieve is not None else agent
+    published = {a.external_id: a.title for a in scope.articles.list(state="published")}
+    control_titles = dict(published)
+    candidate_titles = dict(published)
+    for article in candidate.articles if candidate else []:
+        candidate_titles.pop(article.external_id, None)
+        if article.state == ContentState.published:
+            candidate_titles[article.external_id] = article.title
+    topics = sorted({r["topic"] for r in rows if r["topic"]})
+    judges = {
+        "current": _judge(encode, control_titles, topics, control_content.article_topics),
+        "candidate": _judge(encode, candidate_titles, topics, control_content.article_topics),
+    }
+
+    experiment: Experiment[Inquiry, Reply] = Experiment(
+        "replay",
+        control=lambda inquiry: agent.decide(workspace, inquiry, control_content),
+        candidate=lambda inquiry: candidate_agent.decide(workspace, inquiry, candidate_content),
+        compare=lambda a, b: (a.decision, a.citations) == (b.decision, b.citations),
+        describe=lambda inquiry, a, b: {
+            "conversation": inquiry.conversation_external_id,
+            "current": {"decision": a.decision.value, "citations": a.citations, "reason": a.reason},
+            "candidate": {"decision": b.decision.value, "citations": b.citations, "reason": b.reason},
+        },
+    )
+    per_topic: dict[str, dict[str, Counter[str]]] = defaultdict(
+        lambda: {"current": Counter(), "candidate": Counter()}
+    )
+    for n, row in enumerate(rows, 1):
+        inquiry = Inquiry(
+            message=row["text"],
+            customer={"plan": row["plan"], "region": row["region"]},
+            channel=row["channel"],
+            conversation_external_id=row["external_id"],
+            message_index=0,
+            at=row["created_at"],
+        )
+        experiment.run(inquiry)
+        observation = experiment.observations[-1]
+        topic = row["topic"] or "(none)"
+        for side, reply in (("current", observation.control), ("candidate", observation.candidate)):
+            counts = per_topic[topic][side]
+            counts["conversations"] += 1
+            if reply is None:
+                counts["errors"] += 1
+                continue
+            counts[reply.decision.value] += 1
+            if reply.decision == Decision.answer and judges[side].on_topic(
+                reply.citations[0].removeprefix("article:"), row["topic"]
+            ):
+                counts["resolved"] += 1
+        if row["ai_involved"]:
+            per_topic[topic]["current"]["observed_ai"] += 1
+            per_topic[topic]["current"]["observed_ai_resolved"] += row["outcome"] == "ai_resolved"
+        if progress:
+            progress(n, len(rows))
+
+    topics_out = [_topic_row(topic, sides) for topic, sides in per_topic.items()]
+    topics_out.sort(key=lambda r: (-abs(r["predicted_resolution"]["change"] or 0.0), r["topic"]))
+    totals = {"current": Counter[str](), "candidate": Counter[str]()}
+    for sides in per_topic.values():
+        for side in totals:
+            totals[side].update(sides[side])
+    return {
+        "workspace": workspace,
+        "period": {"from": start.isoformat(), "to": end.isoformat()},
+        "topic": topic,
+        "conversations": len(rows),
+        "candidate": candidate.describe() if candidate else None,
+        "measure": "predicted AI resolution: answered with an article about the conversation's topic",
+        "overall": _topic_row("(all)", totals),
+        "topics": topics_out,
+        "experiment": experiment.summary(),
+    }
+
+
+def _rate(counts: Counter[str], key: str) -> float | None:
+    n = counts["conversations"]
+    return round(counts[key] / n, 4) if n else None
+
+
+def _topic_row(topic: str, sides: dict[str, Counter[str]]) -> dict[str, Any]:
+    now, then = sides["current"], sides["candidate"]
+    row: dict[str, Any] = {"topic": topic, "conversations": now["conversations"]}
+    for measure, key in (
+        ("predicted_resolution", "resolved"),
+        ("answer_rate", "answer"),
+        ("handover_rate", "handover"),
+    ):
+        a, b = _rate(now, key), _rate(then, key)
+        row[measure] = {
+            "current": a,
+            "candidate": b,
+            "change": round(b - a, 4) if a is not None and b is not None else None,
+        }
+    row["decisions"] = {
+        side: {d.value: counts[d.value] for d in Decision if counts[d.value]}
+        for side, counts in sides.items()
+    }
+    observed = now["observed_ai"]
+    row["observed_ai_resolution"] = round(now["observed_ai_resolved"] / observed, 4) if observed else None
+    return row
+
+
+def run_replay(
+    services: Any,
+    workspace: str,
+    *,
+    start: date,
+    end: date,
+    candidate: Candidate | None = None,
+    limit: int = 1000,
+    topic: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> dict[str, Any]:
+    """``replay`` wired to the services: the workspace's agent, search and embedder."""
+    search = services.search
+    candidate_retrieve = (
+        search.with_articles(workspace, candidate.articles) if candidate and candidate.articles else None
+    )
+    with services.uow() as uow:
+        return replay(
+            agent=services.frontline,
+            candidate_retrieve=candidate_retrieve,
+            encode=search.embedder.encode,
+            scope=uow.workspace(workspace),
+            start=start,
+            end=end,
+            candidate=candidate,
+            limit=limit,
+            topic=topic,
+            progress=progress,
+        )
