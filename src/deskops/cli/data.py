@@ -53,6 +53,10 @@ def simulate(
     ] = "demo",
     time_zone: Annotated[str, typer.Option(help="The workspace's IANA time zone.")] = "America/New_York",
     replace: Annotated[bool, typer.Option(help="Delete and rebuild the workspace if it exists.")] = False,
+    frontline: Annotated[
+        bool,
+        typer.Option(help="AI outcomes from running the front-line agent on the customers' messages."),
+    ] = False,
     as_json: Json = False,
 ) -> None:
     """Build a realistic simulated workspace with injected incidents (deterministic by seed)."""
@@ -71,9 +75,20 @@ def simulate(
             time_zone=time_zone,
             workspace=workspace,
         )
+        oracle = None
+        if frontline:
+            from deskops.frontline.simulation import rates
+
+            embedder = services.search.embedder
+
+            def oracle(plan: Any, start: Any, end: Any) -> Any:
+                # Inside the simulation's progress bar: a second live bar is not allowed.
+                err.print("running the front-line agent on every topic's opening messages ...")
+                return rates(plan, start, end, embedder=embedder)
+
         with services.uow() as uow, _progress("simulating", conversations) as progress:
             report = simulate_workspace(
-                uow=uow, config=config, truth_path=truth, replace=replace, progress=progress
+                uow=uow, config=config, truth_path=truth, replace=replace, progress=progress, frontline=oracle
             )
         _refresh_rollups(services, workspace)
     _emit(

@@ -124,7 +124,7 @@ class FrontlineAgent:
     def __init__(
         self,
         *,
-        uow_factory: Callable[[], UnitOfWork],
+        uow_factory: Callable[[], UnitOfWork] | None,
         retrieve: Retrieve,
         model: ChatModel | None = None,
         embed: Callable[[str], np.ndarray] | None = None,
@@ -161,6 +161,7 @@ class FrontlineAgent:
 
         def article(external_id: str) -> compose.Article | None:
             # Its own short transaction, so the content stays usable after ``scope`` closes.
+            assert self._uow_factory is not None
             with self._uow_factory() as uow:
                 try:
                     found = uow.workspace(workspace).articles.get(external_id)
@@ -186,6 +187,8 @@ class FrontlineAgent:
         content: Callable[[WorkspaceScope], Content] | None = None,
     ) -> Reply:
         """Decide and word the reply to ``inquiry``; with ``store`` the trace is saved."""
+        if self._uow_factory is None:
+            raise RuntimeError("this agent has no store: call decide(), or give it a uow_factory")
         with self._uow_factory() as uow:
             scope = uow.workspace(workspace)
             reply = self.decide(workspace, inquiry, (content or self.content)(scope))

@@ -97,8 +97,8 @@ class SearchService:
         progress: Progress | None = None,
     ) -> SearchResponse:
         """Ranked documents for ``query`` in ``workspace``, with why each matched."""
-        query, notices = _clean_query(query)
-        filters = _check_filters(filters or {})
+        query, notices = clean_query(query)
+        filters = check_filters(filters or {})
         if method not in METHODS:
             raise SearchError(f"unknown method {method!r}: use one of {', '.join(METHODS)}")
         if not 1 <= k <= MAX_K:
@@ -135,8 +135,8 @@ class SearchService:
         ) -> SearchResponse:
             if name != workspace or (filters or {}).get("kind") != "article":
                 return self.search(name, query, k=k, filters=filters)
-            cleaned, notices = _clean_query(query)
-            return self._respond(index, cleaned, notices, k=k, filters=_check_filters(filters or {}))
+            cleaned, notices = clean_query(query)
+            return self._respond(index, cleaned, notices, k=k, filters=check_filters(filters or {}))
 
         return search
 
@@ -150,31 +150,15 @@ class SearchService:
         filters: dict[str, str],
         method: str = "hybrid_rerank",
     ) -> SearchResponse:
-        vector = self.encode_query(query)
-        hits = index.search(query, vector, k=max(k, 2), method=method, filters=filters, config=self.config)
-        confidence = abstain.confidence(abstain.signals(query, hits)) if hits else 0.0
-        if not hits:
-            notices.append("nothing matched" + (" these filters" if filters else ""))
-        return SearchResponse(
-            query=query,
-            method=method,
+        return respond(
+            index,
+            query,
+            self.encode_query(query),
+            notices,
+            k=k,
             filters=filters,
-            notices=notices,
-            hits=[
-                SearchHit(
-                    id=h.doc_id,
-                    kind=h.chunk.kind,
-                    title=h.chunk.title,
-                    score=h.score,
-                    passage=h.chunk.text,
-                    section=h.chunk.section,
-                    fields=h.chunk.fields,
-                    why=h.explanation,
-                )
-                for h in hits[:k]
-            ],
-            confidence=round(confidence, 4),
-            abstain=confidence < abstain.DEFAULT_THRESHOLD,
+            method=method,
+            config=self.config,
         )
 
     def encode_query(self, query: str) -> np.ndarray:
@@ -330,7 +314,7 @@ class SearchService:
         self._loaded[str(folder.path)] = (manifest.generation, index)
 
 
-def _clean_query(query: str) -> tuple[str, list[str]]:
+def clean_query(query: str) -> tuple[str, list[str]]:
     query = " ".join(query.split())
     if not query:
         raise SearchError("the query is empty")
@@ -339,7 +323,7 @@ def _clean_query(query: str) -> tuple[str, list[str]]:
     return query, []
 
 
-def _check_filters(filters: dict[str, str]) -> dict[str, str]:
+def check_filters(filters: dict[str, str]) -> dict[str, str]:
     for name, value in filters.items():
         if name not in FILTER_FIELDS:
             raise SearchError(f"unknown filter {name!r}: use one of {', '.join(FILTER_FIELDS)}")
@@ -353,4 +337,43 @@ def _check_filters(filters: dict[str, str]) -> dict[str, str]:
     return dict(filters)
 
 
-__all__ = ["SearchError", "SearchHit", "SearchResponse", "SearchService"]
+__all__ = ["SearchError", "SearchHit", "SearchResponse", "SearchService", "respond"]
+
+
+def respond(
+    index: HybridIndex,
+    query: str,
+    vector: np.ndarray,
+    notices: list[str],
+    *,
+    k: int,
+    filters: dict[str, str],
+    config: SearchConfig,
+    method: str = "hybrid_rerank",
+) -> SearchResponse:
+    """Search ``index`` for a cleaned query and its embedding: hits, calibrated confidence, abstain flag."""
+    hits = index.search(query, vector, k=max(k, 2), method=method, filters=filters, config=config)
+    confidence = abstain.confidence(abstain.signals(query, hits)) if hits else 0.0
+    if not hits:
+        notices.append("nothing matched" + (" these filters" if filters else ""))
+    return SearchResponse(
+        query=query,
+        method=method,
+        filters=filters,
+        notices=notices,
+        hits=[
+            SearchHit(
+                id=h.doc_id,
+                kind=h.chunk.kind,
+                title=h.chunk.title,
+                score=h.score,
+                passage=h.chunk.text,
+                section=h.chunk.section,
+                fields=h.chunk.fields,
+                why=h.explanation,
+            )
+            for h in hits[:k]
+        ],
+        confidence=round(confidence, 4),
+        abstain=confidence < abstain.DEFAULT_THRESHOLD,
+    )

@@ -35,6 +35,30 @@ class SlowRegion:
 
 
 @dataclass
+class FrontlineRates:
+    """What the front-line agent does with each topic's opening messages, as the help center changes.
+
+    ``answered[topic][epoch]`` is the share of the topic's opening messages (its catalog
+    phrasings) that the agent answers with an article covering the topic, with the help
+    center as it stands from ``epochs[epoch]``; ``answered_translated`` the same for the
+    Spanish, German and French openings. Made by ``frontline.simulation.rates``.
+    """
+
+    epochs: list[datetime]
+    answered: dict[str, list[float]]
+    answered_translated: dict[str, list[float]]
+    summary: dict[str, object]
+    """Per-topic decision mix and success rates, for the truth file."""
+
+    def rate(self, topic_key: str, created: np.ndarray, english: np.ndarray) -> np.ndarray:
+        starts = np.array([e.timestamp() for e in self.epochs])
+        epoch = np.maximum(np.searchsorted(starts, created, side="right") - 1, 0)
+        en = np.asarray(self.answered[topic_key])[epoch]
+        other = np.asarray(self.answered_translated[topic_key])[epoch]
+        return np.where(english, en, other)
+
+
+@dataclass
 class Outcomes:
     customer: np.ndarray
     """Index into the Customers arrays."""
@@ -69,7 +93,16 @@ def decide(
     guidance_window: tuple[datetime, datetime],
     slow_region: SlowRegion | None,
     end: datetime,
+    frontline: FrontlineRates | None = None,
 ) -> Outcomes:
+    """Each conversation's customer, AI involvement, outcome, waits, CSAT and reopens.
+
+    Without ``frontline`` the AI agent resolves with a probability that rises with the
+    quality of the topic's coverage. With it, the AI agent is the front-line agent: it
+    resolves only when it answers the opening message with an article about the topic
+    (the share measured by running it), and that article is right at the time (a stale,
+    thin or contradicted one often is not); topics its rules hand over are handed over.
+    """
     n = len(arrivals.created)
     created, topic, channel = arrivals.created, arrivals.topic, arrivals.channel
     customer = pick_customers(rng, customers, created)
@@ -100,13 +133,23 @@ def decide(
     # The Enterprise billing rule; during the incident it points at the wrong plan.
     rule_plan = np.where(in_window, "Starter", "Enterprise")
     legal_threat = rng.random(n) < 0.012
-    forced = (
-        (billing & (plan == rule_plan)) | np.isin(topic_keys, list(content.handover_topics)) | legal_threat
-    )
+    forced = (billing & (plan == rule_plan)) | legal_threat
+    if frontline is None:  # the agent's own rules hand these over when it runs
+        forced |= np.isin(topic_keys, list(content.handover_topics))
 
     ai_channel = np.isin(CHANNELS[channel], AI_CHANNELS)
     ai_involved = ai_channel & (rng.random(n) < 0.95)
-    p_resolve = (0.06 + 0.84 * quality * (1 - needs_human)) * np.where(language == "en", 1.0, 0.85)
+    if frontline is None:
+        p_resolve = (0.06 + 0.84 * quality * (1 - needs_human)) * np.where(language == "en", 1.0, 0.85)
+    else:
+        answered = np.zeros(n)
+        for index, t in enumerate(TOPICS):
+            mask = topic == index
+            if mask.any():
+                answered[mask] = frontline.rate(t.key, created[mask], language[mask] == "en")
+        # A missing or draft-only article cannot be cited; a cited one is as right as its coverage.
+        right = np.where(np.isin(label, ["missing", "draft_only"]), 1.0, quality)
+        p_resolve = answered * right * (1 - needs_human)
     p_resolve *= np.where(CHANNELS[channel] == "email", 0.9, 1.0)
     ai_resolved = ai_involved & ~forced & (rng.random(n) < p_resolve)
 

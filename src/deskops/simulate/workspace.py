@@ -26,7 +26,7 @@ from deskops.simulate.incidents import (
     quiet_periods,
     stage_truth,
 )
-from deskops.simulate.outcomes import SlowRegion, decide
+from deskops.simulate.outcomes import FrontlineRates, SlowRegion, decide
 from deskops.simulate.transcripts import CONVERSATION_COLUMNS, MESSAGE_COLUMNS, TranscriptWriter, add_typos
 from deskops.simulate.volume import Outage, Surge, arrivals
 from deskops.store import tables
@@ -91,11 +91,14 @@ def simulate_workspace(
     truth_path: Path,
     replace: bool = False,
     progress: Callable[[int], None] | None = None,
+    frontline: Callable[[ContentPlan, datetime, datetime], FrontlineRates] | None = None,
 ) -> SimulationReport:
     """Generate and store the workspace, then write the ground truth to ``truth_path``.
 
     Everything is written in one transaction: if anything fails, the database is as it was.
-    ``progress`` is called with the number of conversations written so far.
+    ``progress`` is called with the number of conversations written so far. With
+    ``frontline`` (``frontline.simulation.rates``), AI outcomes come from running the
+    front-line agent on the topics' opening messages against the help center as it stands.
     """
     began = time.perf_counter()
     truth_path.parent.mkdir(parents=True, exist_ok=True)
@@ -130,6 +133,7 @@ def simulate_workspace(
     arrived = arrivals(
         rng, count=config.conversations, start=start, days=config.days, tz=tz, surge=surge, outage=outage
     )
+    rates = frontline(content, start, end) if frontline is not None else None
     outcomes = decide(
         rng,
         arrivals=arrived,
@@ -138,6 +142,7 @@ def simulate_workspace(
         guidance_window=guidance_window,
         slow_region=slow,
         end=end,
+        frontline=rates,
     )
 
     directory = uow.workspaces
@@ -195,6 +200,8 @@ def simulate_workspace(
         "content_issues": content.issues,
         "search_queries": search_queries(py_rng, content),
     }
+    if rates is not None:
+        truth["frontline"] = rates.summary
     staged = stage_truth(truth_path, truth)
     try:
         uow.commit()
