@@ -432,3 +432,31 @@ def test_replay_command_prints_one_json_document(services: Services, tmp_path: P
     assert result.exit_code == 0, result.output
     document = json.loads(result.stdout)
     assert document["conversations"] <= 5 and document["candidate"] is None
+
+
+def test_topic_votes_never_see_the_conversation_itself_or_later_ones(services: Services) -> None:
+    """In a replay the conversation being replayed is in the index, with its topic: it must not vote."""
+    from datetime import UTC, datetime
+
+    seen: list[dict[str, str]] = []
+    search = services.search
+    nearest: list[str] = []
+
+    def retrieve(workspace: str, query: str, k: int, filters: dict[str, str]) -> Any:
+        response = search.search(workspace, query, k=k, filters=filters)
+        if filters.get("kind") == "conversation":
+            seen.append(dict(filters))
+            nearest.append(response.hits[0].id)
+            response.hits = response.hits[:1]  # only the nearest conversation can vote
+        return response
+
+    agent = _agent(services, None).using(retrieve)
+    at = datetime(2026, 10, 20, 12, tzinfo=UTC)
+    first = agent.decide("demo", Inquiry(message="I lost my card", at=at), _content(services))
+    assert seen[-1]["until"] == "2026-10-19"  # nothing from the day of the message or later
+    assert first.trace.topic is not None and first.trace.topic["neighbours"] == 1
+    own = nearest[-1].removeprefix("conversation:")
+    again = agent.decide(
+        "demo", Inquiry(message="I lost my card", conversation_external_id=own, at=at), _content(services)
+    )
+    assert again.trace.topic is not None and again.trace.topic["neighbours"] == 0  # itself never votes

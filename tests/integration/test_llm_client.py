@@ -200,6 +200,17 @@ def test_the_circuit_opens_after_repeated_failures(fake: FakeProvider) -> None:
     assert len(fake.requests) == 3  # once open, the provider is not called at all
 
 
+def test_unusable_answers_do_not_open_the_circuit(fake: FakeProvider) -> None:
+    fake.script = [Scripted(body=chat_completion("cut", finish="length"))] * 4 + [
+        Scripted(body=chat_completion("whole"))
+    ]
+    client, _ = _openai(fake, attempts=1, breaker_failures=2)
+    for _ in range(4):
+        with pytest.raises(ProviderError, match="truncated"):
+            client.complete("s", ASK)
+    assert client.complete("s", ASK).text == "whole"
+
+
 def test_anthropic_messages_wire_format(fake: FakeProvider) -> None:
     fake.script = [
         Scripted(
@@ -213,6 +224,8 @@ def test_anthropic_messages_wire_format(fake: FakeProvider) -> None:
             }
         ),
         Scripted(body={"content": [{"type": "text", "text": "cut"}], "stop_reason": "max_tokens"}),
+        Scripted(body={"content": ["not a block"], "stop_reason": "end_turn"}),
+        Scripted(body={"content": 5}),
     ]
     client = AnthropicChat(
         model="claude-test", api_key="ak-secret", base_url=fake.url, resilience=Resilience(sleep=Sleeps())
@@ -223,6 +236,9 @@ def test_anthropic_messages_wire_format(fake: FakeProvider) -> None:
     assert request["path"] == "/v1/messages" and request["headers"]["x-api-key"] == "ak-secret"
     assert request["body"]["system"] == "system rules" and request["body"]["messages"][0]["role"] == "user"
     with pytest.raises(ProviderError, match="truncated"):
+        client.complete("system rules", ASK)
+    assert client.complete("system rules", ASK).text == ""  # no text blocks: an empty answer
+    with pytest.raises(ProviderError, match="malformed"):
         client.complete("system rules", ASK)
 
 

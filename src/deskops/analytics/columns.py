@@ -23,6 +23,7 @@ The snapshot is a cache: deleting the folder loses nothing.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
@@ -307,8 +308,21 @@ def extend(snapshot: Snapshot, scope: WorkspaceScope, revision: DataRevision) ->
 
 
 def save(snapshot: Snapshot, folder: Path) -> None:
-    """Write a new generation, then swap the manifest in; older generations are removed."""
+    """Write a new generation, then swap the manifest in; older generations are removed.
+
+    Saves of one folder (other processes, other engines on the same file) take turns under
+    a lock, so one never removes a generation another is still writing.
+    """
     folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / "lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            _save_locked(snapshot, folder)
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _save_locked(snapshot: Snapshot, folder: Path) -> None:
     generation = f"gen-{uuid.uuid4().hex[:12]}"
     staging = folder / generation
     staging.mkdir()

@@ -130,9 +130,12 @@ def microseconds(moment: datetime) -> int:
     return round(moment.timestamp() * 1_000_000)
 
 
-def load(scope: WorkspaceScope, start: datetime, end: datetime) -> Frame:
-    """Conversations created in [start, end) (aware datetimes), as views into the workspace's snapshot."""
-    snap = columns.snapshot(scope)
+def load(
+    scope: WorkspaceScope, start: datetime, end: datetime, snapshot: columns.Snapshot | None = None
+) -> Frame:
+    """Conversations created in [start, end) (aware datetimes), as views into the workspace's snapshot
+    (``snapshot`` when given: frames meant to be compared must share one)."""
+    snap = snapshot or columns.snapshot(scope)
     i, j = snap.span(microseconds(start), microseconds(end))
     return Frame(
         {name: snap.columns[name][i:j] for name in COLUMNS},

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 from scipy import stats
 
-from deskops.analytics import cohorts
+from deskops.analytics import cohorts, columns
 from deskops.analytics import frame as frames
 from deskops.analytics.catalog import ATTRIBUTES, Metric, metric
 from deskops.store.repositories import WorkspaceScope
@@ -158,14 +158,20 @@ def _check_attribute(name: str, m: Metric) -> None:
         )
 
 
-def _filtered(scope: WorkspaceScope, m: Metric, period: Period, filters: dict[str, str]) -> frames.Frame:
+def _filtered(
+    scope: WorkspaceScope,
+    m: Metric,
+    period: Period,
+    filters: dict[str, str],
+    snapshot: columns.Snapshot | None = None,
+) -> frames.Frame:
     """The period's conversations that pass the filters; ``cohort=NAME`` keeps the cohort's customers."""
     filters = dict(filters)
     cohort_name = filters.pop("cohort", None)
     for name in filters:
         _check_attribute(name, m)
     start, end = period.bounds(ZoneInfo(scope.workspace.time_zone))
-    f = frames.load(scope, start, end)
+    f = frames.load(scope, start, end, snapshot)
     if filters:
         conditions = [(name, "==", _typed(name, value)) for name, value in filters.items()]
         f = f.take(f.mask(conditions))
@@ -321,7 +327,8 @@ def compare(
     m = metric(metric_name)
     current, notices = check_period(start, end, today=today)
     before = Period(*previous) if previous else current.previous()
-    f_now, f_before = (_filtered(scope, m, p, filters or {}) for p in (current, before))
+    snapshot = columns.snapshot(scope)  # one snapshot for both periods: the same codes
+    f_now, f_before = (_filtered(scope, m, p, filters or {}, snapshot) for p in (current, before))
     now, then = compute(m, f_now), compute(m, f_before)
     test = _test(m, f_now, f_before, now, then, current, before)
     delta = None if now.value is None or then.value is None else now.value - then.value
@@ -443,7 +450,8 @@ def top_movers(
         raise MetricQueryError(f"top movers need an additive metric; {m.name} is a {m.kind}")
     current, notices = check_period(start, end, today=today)
     before = Period(*previous) if previous else current.previous()
-    f_now, f_before = (_filtered(scope, m, p, filters or {}) for p in (current, before))
+    snapshot = columns.snapshot(scope)  # one snapshot for both periods: the same codes
+    f_now, f_before = (_filtered(scope, m, p, filters or {}, snapshot) for p in (current, before))
     total_now, total_before = compute(m, f_now), compute(m, f_before)
     change = (total_now.value or 0.0) - (total_before.value or 0.0)
     movers = []

@@ -27,7 +27,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -357,7 +357,13 @@ class _Run:
         # A conversation's topic is set by how it opened: follow-ups ("it's INV-2093") keep it.
         opening = next((text for author, text in self.inquiry.history if author == "customer"), None)
         query = redact(without_instructions(opening)).text if opening else self.query
-        response = self.agent._retrieve(self.workspace, query, TOPIC_NEIGHBOURS, {"kind": "conversation"})
+        # Only conversations from before this message (a replay must not see the answer), never itself.
+        filters = {"kind": "conversation"}
+        if self.inquiry.at is not None:
+            filters["until"] = (self.inquiry.at.date() - timedelta(days=1)).isoformat()
+        own = f"conversation:{self.inquiry.conversation_external_id}"
+        response = self.agent._retrieve(self.workspace, query, TOPIC_NEIGHBOURS + 1, filters)
+        response.hits = [h for h in response.hits if h.id != own][:TOPIC_NEIGHBOURS]
         # Nearer neighbours count more: similarity scores are close together, so weight them
         # exponentially by their distance from the nearest one.
         votes: dict[str, float] = defaultdict(float)

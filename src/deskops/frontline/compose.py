@@ -23,9 +23,19 @@ _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])")
 HOW_TO = re.compile(
     r"\b(how|where|can i|steps?|set ?up|change|turn (on|off)|enable|disable|add|remove)\b", re.I
 )
+_SECRETS = (
+    r"(?:full card number|card number|card details|pin|password|one[- ]time (?:code|password)|otp|cvv|cvc"
+    r"|security code)"
+)
 SECRET_REQUEST = re.compile(
-    r"\b(send|give|tell|share|provide|confirm|enter|type)\b[^.?!\n]{0,40}"
-    r"\b(full card number|card number|pin|password|one[- ]time (code|password)|otp|cvv|cvc|security code)\b",
+    # Asking the customer to hand one over: "send us your PIN", "what is your card number?",
+    # "reply with the code", "share your password here". An article step such as "type a new
+    # password" or "enter your PIN at the terminal" is not a request to reveal it.
+    rf"\b(?:send|give|tell|share|provide|confirm|type|enter|paste)\s+(?:us|me)\b[^.?!\n]{{0,30}}\b{_SECRETS}\b"
+    rf"|\bwhat(?:'s| is| are)\s+(?:your|the)\s+(?:full\s+)?{_SECRETS}\b"
+    rf"|\b(?:reply|respond|answer)\s+with\s+(?:your|the)\s+(?:full\s+)?{_SECRETS}\b"
+    rf"|\b(?:send|give|tell|share|provide)\s+(?:your|the)\s+(?:full\s+)?{_SECRETS}\b[^.?!\n]{{0,20}}"
+    r"\b(?:here|in (?:the|this) chat|to us|to me|by email|with us|with me)\b",
     re.I,
 )
 SUPPORT_SHARE = 0.6
@@ -186,7 +196,8 @@ def check_grounding(answer: str, passages: list[Passage]) -> Grounding:
                     f"{sentence.strip()[:120]!r}",
                     cited,
                 )
+        known = set(_NUMBER.findall(source))
         for number in _NUMBER.findall(_CITE.sub("", sentence)):
-            if number not in source:
+            if number not in known:
                 return Grounding(False, f"the number {number} is not in the cited passages", cited)
     return Grounding(True, "every claim is supported by a cited passage", cited)

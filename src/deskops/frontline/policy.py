@@ -197,7 +197,8 @@ def _evaluate(rule: GuidanceRule, context: Context) -> RuleOutcome:
         return RuleOutcome(rule, False, f"unknown rule kind {rule.kind!r}: ignored")
     reasons = []
     if "keywords" in condition:
-        hit = _keyword_hit(list(condition["keywords"]), context.customer_text)
+        keywords = condition["keywords"]
+        hit = _keyword_hit([keywords] if isinstance(keywords, str) else list(keywords), context.customer_text)
         if hit is None:
             return RuleOutcome(rule, False, "no keyword in the customer's words")
         reasons.append(f"the customer wrote {hit!r}")

@@ -77,8 +77,10 @@ class Resilience:
     breaker: pybreaker.CircuitBreaker = field(init=False)
 
     def __post_init__(self) -> None:
+        # Only failures of the provider count (after retries): an answer cut off at the token
+        # limit or a malformed one is the request's problem, not a reason to stop calling.
         self.breaker = pybreaker.CircuitBreaker(
-            fail_max=self.breaker_failures, reset_timeout=self.breaker_reset_s
+            fail_max=self.breaker_failures, reset_timeout=self.breaker_reset_s, exclude=[ProviderError]
         )
 
     def call(self, attempt: Callable[[], Completion]) -> Completion:
@@ -234,7 +236,8 @@ class AnthropicChat:
         def attempt() -> Completion:
             document = _post(self._client, self.url, self._headers, body)
             try:
-                text = "".join(b["text"] for b in document["content"] if b.get("type") == "text")
+                blocks = document["content"]
+                text = "".join(b["text"] for b in blocks if isinstance(b, dict) and b.get("type") == "text")
             except (KeyError, TypeError):
                 raise ProviderError("malformed", "no text content blocks in the response") from None
             if document.get("stop_reason") == "max_tokens":

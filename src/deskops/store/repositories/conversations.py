@@ -37,8 +37,6 @@ class ConversationRepository(UpsertByExternalId):
             row["customer_id"] = customer_ids.get(conversation.customer_external_id or "")
             rows.append(row)
         counts, ids, changed = self._upsert_rows(t.conversations, rows)
-        if counts.inserted or counts.updated:
-            RevisionRepository(self._conn, self.workspace_id).bump(rewrite=bool(counts.updated))
 
         # A conversation whose row is unchanged may still have new or edited messages.
         unchanged = [c for c in conversations if c.external_id not in changed]
@@ -49,6 +47,8 @@ class ConversationRepository(UpsertByExternalId):
                 counts.unchanged -= 1
                 counts.updated += 1
 
+        if counts.inserted or counts.updated:  # message-only edits count too (citations change)
+            RevisionRepository(self._conn, self.workspace_id).bump(rewrite=bool(counts.updated))
         rewrite = [ids[c.external_id] for c in conversations if c.external_id in changed]
         for chunk in batched(rewrite, BATCH):
             self._conn.execute(
