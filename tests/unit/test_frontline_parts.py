@@ -127,7 +127,6 @@ def _rule(kind: str, condition: dict[str, object], rid: str = "r") -> GuidanceRu
 def test_rule_conditions() -> None:
     context = policy.Context(
         customer_text="I will call my Lawyer",
-        latest="I will call my Lawyer",
         segment={"plan": "Enterprise", "product_area": "billing", "region": None},
         topic="refund",
         failed_answers=1,
@@ -164,7 +163,7 @@ def test_rule_conditions() -> None:
 
 def test_disabled_rules_are_not_considered() -> None:
     rule = _rule("handover", {"keywords": ["x"]}).model_copy(update={"enabled": False})
-    assert policy.evaluate([rule], policy.Context(customer_text="x", latest="x")) == []
+    assert policy.evaluate([rule], policy.Context(customer_text="x")) == []
 
 
 def test_failed_answers_count_only_replies_to_the_ai() -> None:
@@ -203,18 +202,18 @@ REFUND = Procedure(
 
 
 def test_a_procedure_asks_for_what_is_missing_then_hands_over_with_the_data() -> None:
-    assert policy.procedure_for(policy.Context("x", "x", topic="billing"), [REFUND]) is None
-    assert policy.procedure_for(policy.Context("x", "x", topic="refund"), [REFUND]) == (
+    assert policy.procedure_for(policy.Context("x", topic="billing"), [REFUND]) is None
+    assert policy.procedure_for(policy.Context("x", topic="refund"), [REFUND]) == (
         REFUND,
         "topic refund",
     )
     # Without the topic, a message about the procedure's subject still calls for it.
-    about = policy.Context("x", "x", intent=lambda text: 0.8 if text.startswith("Refund check") else 0.1)
+    about = policy.Context("x", intent=lambda text: 0.8 if text.startswith("Refund check") else 0.1)
     assert policy.procedure_for(about, [REFUND]) == (
         REFUND,
         "the message is about 'Refund check' (similarity 0.80)",
     )
-    unrelated = policy.Context("x", "x", intent=lambda text: 0.3)
+    unrelated = policy.Context("x", intent=lambda text: 0.3)
     assert policy.procedure_for(unrelated, [REFUND]) is None
     first = policy.advance(REFUND, "I want a refund")
     assert (first.action, first.step, first.missing) == ("ask", 0, ["invoice_number", "charge_date"])

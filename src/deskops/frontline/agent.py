@@ -100,20 +100,20 @@ class Content:
     @classmethod
     def current(cls, scope: WorkspaceScope) -> Content:
         settings = scope.agent_settings.current()
-
-        def article(external_id: str) -> compose.Article | None:
-            try:
-                found = scope.articles.get(external_id)
-            except NotFound:
-                return None
-            return compose.Article(external_id, found.title, found.body)
-
         return cls(
             rules=scope.guidance.list(enabled=True),
             procedures=[p for p in scope.procedures.list() if p.enabled],
             settings=settings.settings if settings else {},
-            article=article,
+            article=lambda external_id: _article(scope, external_id),
         )
+
+
+def _article(scope: WorkspaceScope, external_id: str) -> compose.Article | None:
+    try:
+        found = scope.articles.get(external_id)
+    except NotFound:
+        return None
+    return compose.Article(external_id, found.title, found.body)
 
 
 Retrieve = Callable[[str, str, int, dict[str, str]], SearchResponse]
@@ -163,11 +163,7 @@ class FrontlineAgent:
             # Its own short transaction, so the content stays usable after ``scope`` closes.
             assert self._uow_factory is not None
             with self._uow_factory() as uow:
-                try:
-                    found = uow.workspace(workspace).articles.get(external_id)
-                except NotFound:
-                    return None
-            return compose.Article(external_id, found.title, found.body)
+                return _article(uow.workspace(workspace), external_id)
 
         content.article = article
         key = (scope.workspace.id, scope.workspace.created_at.isoformat())
@@ -262,6 +258,11 @@ class _Run:
             "redacted": latest.found,
         }
         self.query = self._query(latest.text)
+        # A conversation's topic and subject are set by how it opened: follow-ups ("it's INV-2093")
+        # keep them. Redacted and cleaned once; rules and procedures all compare against it.
+        first = next((text for author, text in inquiry.history if author == "customer"), None)
+        self.opening = redact(without_instructions(first)).text if first else latest.text
+        self._opening_vector: np.ndarray | None = None
 
     def _query(self, latest: str) -> str:
         earlier = [text for author, text in self.inquiry.history if author == "customer"]
@@ -295,7 +296,6 @@ class _Run:
         language = policy.detect_language(self.inquiry.message)
         context = policy.Context(
             customer_text=customer_text,
-            latest=self.inquiry.message,
             segment={
                 "plan": self.inquiry.customer.get("plan"),
                 "region": self.inquiry.customer.get("region"),
@@ -354,15 +354,12 @@ class _Run:
         )
         if not wanted:
             return None
-        # A conversation's topic is set by how it opened: follow-ups ("it's INV-2093") keep it.
-        opening = next((text for author, text in self.inquiry.history if author == "customer"), None)
-        query = redact(without_instructions(opening)).text if opening else self.query
         # Only conversations from before this message (a replay must not see the answer), never itself.
         filters = {"kind": "conversation"}
         if self.inquiry.at is not None:
             filters["until"] = (self.inquiry.at.date() - timedelta(days=1)).isoformat()
         own = f"conversation:{self.inquiry.conversation_external_id}"
-        response = self.agent._retrieve(self.workspace, query, TOPIC_NEIGHBOURS + 1, filters)
+        response = self.agent._retrieve(self.workspace, self.opening, TOPIC_NEIGHBOURS + 1, filters)
         response.hits = [h for h in response.hits if h.id != own][:TOPIC_NEIGHBOURS]
         # Nearer neighbours count more: similarity scores are close together, so weight them
         # exponentially by their distance from the nearest one.
@@ -403,13 +400,10 @@ class _Run:
 
     def _intent(self, text: str) -> float:
         """Cosine similarity of the conversation's opening message to ``text``."""
-        embed = self.agent.embed
-        assert embed is not None
-        opening = next(
-            (t for author, t in self.inquiry.history if author == "customer"), self.inquiry.message
-        )
-        vector = self.agent.intent_vector(text)
-        return float(embed(redact(without_instructions(opening)).text) @ vector)
+        if self._opening_vector is None:
+            assert self.agent.embed is not None
+            self._opening_vector = self.agent.embed(self.opening)
+        return float(self._opening_vector @ self.agent.intent_vector(text))
 
     def _handover(self, reason: str) -> tuple[Decision, str, str]:
         return Decision.handover, "I'm passing you to a member of our team who can help with this.", reason

@@ -147,8 +147,6 @@ class Context:
 
     customer_text: str
     """Every customer message of the conversation so far, joined (raw; never stored)."""
-    latest: str
-    """The message being answered."""
     segment: dict[str, str | None] = field(default_factory=dict)
     """plan, region, company_size, channel, product_area, language."""
     topic: str | None = None

@@ -28,7 +28,7 @@ import json
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -36,6 +36,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 from pydantic import ValidationError
 
+from deskops.analytics.metrics import Period
 from deskops.domain.models import ArticleVersion, ContentState, Decision, GuidanceRule, Procedure
 from deskops.frontline import compose
 from deskops.frontline.agent import Content, FrontlineAgent, Inquiry, Reply
@@ -201,10 +202,7 @@ def replay(
     """Outcome deltas per topic between current content and ``candidate`` over [start, end]."""
     workspace = scope.workspace.name
     tz = ZoneInfo(scope.workspace.time_zone)
-    first, stop = (
-        datetime.combine(day, datetime.min.time(), tz).astimezone(UTC)
-        for day in (start, end + timedelta(days=1))
-    )
+    first, stop = Period(start, end).bounds(tz)
     rows = scope.conversations.openings(start=first, end=stop, limit=limit, topic=topic)
     control_content = agent.content(scope)
     candidate_content = apply(control_content, candidate) if candidate else control_content
