@@ -25,15 +25,16 @@ $(STAMP): pyproject.toml
 run: install ## Build the demo workspace if it is missing and print its summary
 	$(BIN)/deskops demo
 
-test: install ## Run the whole test suite (SQLite and a throwaway PostgreSQL)
-	$(BIN)/pytest
+test: install ## Run the test suite (SQLite and a throwaway PostgreSQL; the slow evals run in `make bench`)
+	$(BIN)/pytest -m "not slow"
 
 lint: install ## Check style and types (ruff, mypy)
 	$(BIN)/ruff check src tests
 	$(BIN)/ruff format --check src tests
 	$(BIN)/mypy
 
-bench: install ## Run the benchmarks (tens of minutes; not part of `make test`)
+bench: install ## Run the benchmarks and the slow evaluation tests (tens of minutes; not part of `make test`)
+	$(BIN)/pytest -m slow
 	$(BIN)/deskops bench simulate --json
 	$(BIN)/deskops bench search --json
 	$(BIN)/deskops bench analytics --json

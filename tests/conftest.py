@@ -11,13 +11,29 @@ import subprocess
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
 from deskops.bootstrap import Services, build
+from hashing_embedder import HashingEmbedder
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+@pytest.fixture(autouse=True)
+def isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Every test: no DESKOPS_* variable or .env leaks in, the working folder is its own (so the
+    default data folder is too), and no request reaches a model provider off this machine."""
+    from deskops.llm import client
+    from deskops.settings import Settings
+
+    for name in [n for n in os.environ if n.startswith("DESKOPS_") and n != "DESKOPS_TEST_REQUIRE_POSTGRES"]:
+        monkeypatch.delenv(name)
+    monkeypatch.setitem(Settings.model_config, "env_file", None)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(client, "ALLOW_MODEL_REQUESTS", False)
 
 
 def _pg_bin(name: str) -> str | None:
@@ -81,8 +97,25 @@ def pg_server() -> Iterator[str]:
     except subprocess.CalledProcessError as exc:
         cluster.stop()
         pytest.fail(f"could not start PostgreSQL: {exc.stderr}")
+    # One migrated database that every test's database is copied from: migrating each is slower.
+    _create_database(base, TEMPLATE)
+    from deskops.store.engine import make_engine, migrate
+
+    engine = make_engine(f"{base}/{TEMPLATE}")
+    migrate(engine)
+    engine.dispose()
     yield base
     cluster.stop()
+
+
+TEMPLATE = "deskops_template"
+
+
+def _create_database(base: str, name: str, template: str | None = None) -> None:
+    engine = sa.create_engine(f"{base}/postgres", isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.exec_driver_sql(f"CREATE DATABASE {name}" + (f" TEMPLATE {template}" if template else ""))
+    engine.dispose()
 
 
 _database_numbers = itertools.count()
@@ -90,12 +123,9 @@ _database_numbers = itertools.count()
 
 @pytest.fixture
 def pg_url(pg_server: str) -> str:
-    """A fresh, empty database on the throwaway server."""
+    """A fresh database on the throwaway server, with the schema at the newest revision and no rows."""
     name = f"deskops_test_{next(_database_numbers)}"
-    engine = sa.create_engine(f"{pg_server}/postgres", isolation_level="AUTOCOMMIT")
-    with engine.connect() as connection:
-        connection.exec_driver_sql(f"CREATE DATABASE {name}")
-    engine.dispose()
+    _create_database(pg_server, name, template=TEMPLATE)
     return f"{pg_server}/{name}"
 
 
@@ -113,14 +143,22 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 @pytest.fixture
-def services(db_url: str) -> Iterator[Services]:
-    built = build(database_url=db_url)
+def services(db_url: str, tmp_path: Path) -> Iterator[Services]:
+    built = build(database_url=db_url, data_dir=tmp_path / "data", embedder=HashingEmbedder())
     yield built
     built.close()
 
 
 @pytest.fixture
-def sqlite_services(sqlite_url: str) -> Iterator[Services]:
-    built = build(database_url=sqlite_url)
+def sqlite_services(sqlite_url: str, tmp_path: Path) -> Iterator[Services]:
+    built = build(database_url=sqlite_url, data_dir=tmp_path / "data", embedder=HashingEmbedder())
     yield built
     built.close()
+
+
+@pytest.fixture(scope="session")
+def real_embedder() -> Any:
+    """The bundled all-MiniLM-L6-v2, loaded once for the whole session (tests that exist to use it)."""
+    from deskops.search.dense import SentenceTransformerEmbedder
+
+    return SentenceTransformerEmbedder()

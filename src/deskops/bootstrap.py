@@ -1,21 +1,38 @@
-"""The composition root: settings in, services out. Nothing else wires things together."""
+"""The composition root: settings in, services out. Nothing else wires things together.
+
+``build()`` returns ``Services``; every part is made on first use (the database is
+migrated when the engine is first asked for, the embedding model loads on the first
+query), and ``Services.close()`` releases whatever was made. Local state lives under
+``settings.data_dir``: each database gets its own folder there
+(``stores/<database>-<hash>/``) holding its search indexes and analytics snapshots, so
+two databases never share a cache.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import re
 from dataclasses import dataclass
 from functools import cached_property
+from pathlib import Path
 from typing import TYPE_CHECKING
 
+import sqlalchemy as sa
+from pydantic import ValidationError
 from sqlalchemy.engine import Engine
 
+from deskops.errors import InvalidInput, first_problem
 from deskops.settings import Settings
 from deskops.store.engine import make_engine, migrate
 from deskops.store.uow import UnitOfWork
 
 if TYPE_CHECKING:
+    from deskops.analytics.columns import ColumnStore
     from deskops.frontline.agent import FrontlineAgent
     from deskops.llm.client import ChatModel
+    from deskops.registry import Registry
+    from deskops.search.dense import Embedder
     from deskops.search.service import SearchService
 
 
@@ -24,6 +41,8 @@ class Services:
     """Everything a command or a request needs, built once from settings."""
 
     settings: Settings
+    embedder: Embedder | None = None
+    """The embedding model search uses; None: the one the settings name, loaded on first use."""
 
     @cached_property
     def engine(self) -> Engine:
@@ -31,6 +50,35 @@ class Services:
         engine = make_engine(self.settings.database_url, echo=self.settings.sql_echo)
         migrate(engine)
         return engine
+
+    @cached_property
+    def registry(self) -> Registry:
+        """Metrics and import sources, as the plugins of the ``deskops`` entry-point group registered them."""
+        from deskops.registry import load_plugins
+
+        return load_plugins()
+
+    @cached_property
+    def store_dir(self) -> Path | None:
+        """This database's folder of caches under the data folder (None for an in-memory database)."""
+        url = sa.engine.make_url(self.settings.database_url)
+        if url.get_backend_name() == "sqlite":
+            if url.database in (None, "", ":memory:"):
+                return None
+            identity = str(Path(url.database).expanduser().resolve())
+            name = Path(url.database).stem
+        else:
+            identity = url.set(drivername=url.get_backend_name()).render_as_string(hide_password=True)
+            name = url.database or url.get_backend_name()
+        digest = hashlib.sha256(identity.encode()).hexdigest()[:10]
+        return self.settings.data_dir / "stores" / f"{re.sub(r'[^A-Za-z0-9_.-]', '_', name)}-{digest}"
+
+    @cached_property
+    def columns(self) -> ColumnStore:
+        """The analytics column snapshots of this database's workspaces (a cache kept current by writes)."""
+        from deskops.analytics.columns import ColumnStore
+
+        return ColumnStore(self.store_dir / "analytics" if self.store_dir else None)
 
     @cached_property
     def search(self) -> SearchService:
@@ -43,10 +91,11 @@ class Services:
         config = SearchConfig()
         if self.settings.cross_encoder_path:
             config.cross_encoder = CrossEncoderScorer(self.settings.cross_encoder_path)
+        root = self.store_dir or self.settings.data_dir / "stores" / "memory"
         return SearchService(
             uow_factory=self.uow,
-            index_root=self.settings.data_dir / "index",
-            embedder=SentenceTransformerEmbedder(self.settings.embedding_model_path),
+            index_root=root / "index",
+            embedder=self.embedder or SentenceTransformerEmbedder(self.settings.embedding_model_path),
             conversation_limit=self.settings.search_conversations,
             config=config,
         )
@@ -60,12 +109,12 @@ class Services:
         if s.llm_provider == "none":
             return None
         if not s.llm_model:
-            raise ValueError(f"DESKOPS_LLM_MODEL is required with DESKOPS_LLM_PROVIDER={s.llm_provider}")
+            raise InvalidInput(f"DESKOPS_LLM_MODEL is required with DESKOPS_LLM_PROVIDER={s.llm_provider}")
         key = s.llm_api_key.get_secret_value() if s.llm_api_key else None
         resilience = Resilience(timeout_s=s.llm_timeout_s, attempts=s.llm_attempts)
         if s.llm_provider == "anthropic":
             if not key:
-                raise ValueError("DESKOPS_LLM_API_KEY is required with DESKOPS_LLM_PROVIDER=anthropic")
+                raise InvalidInput("DESKOPS_LLM_API_KEY is required with DESKOPS_LLM_PROVIDER=anthropic")
             return AnthropicChat(
                 model=s.llm_model,
                 api_key=key,
@@ -73,7 +122,7 @@ class Services:
                 resilience=resilience,
             )
         if s.llm_provider == "openai-compatible" and not s.llm_base_url:
-            raise ValueError("DESKOPS_LLM_BASE_URL is required with DESKOPS_LLM_PROVIDER=openai-compatible")
+            raise InvalidInput("DESKOPS_LLM_BASE_URL is required with DESKOPS_LLM_PROVIDER=openai-compatible")
         return OpenAIChat(
             base_url=s.llm_base_url or "https://api.openai.com/v1",
             model=s.llm_model,
@@ -101,14 +150,31 @@ class Services:
         return UnitOfWork(self.engine)
 
     def close(self) -> None:
-        if "engine" in self.__dict__:
+        """Release what was made: database connections, loaded indexes and snapshots, model clients."""
+        made = self.__dict__
+        if "search" in made:
+            self.search.close()
+        if "columns" in made:
+            self.columns.close()
+        if made.get("llm") is not None:
+            self.llm.close()  # type: ignore[union-attr]
+        if "engine" in made:
             self.engine.dispose()
 
 
-def build(settings: Settings | None = None, **overrides: object) -> Services:
-    """Build the services; ``overrides`` replace individual settings (e.g. database_url)."""
-    settings = settings or Settings()  # type: ignore[call-arg]  # fields come from the environment
-    if overrides:
-        settings = settings.model_copy(update={k: v for k, v in overrides.items() if v is not None})
+def build(
+    settings: Settings | None = None, *, embedder: Embedder | None = None, **overrides: object
+) -> Services:
+    """Build the services; ``overrides`` replace individual settings (e.g. database_url).
+
+    ``embedder`` replaces the embedding model (tests use a small fake one; benchmarks share one).
+    """
+    settings = settings or Settings()
+    updates = {k: v for k, v in overrides.items() if v is not None}
+    if updates:  # validated like the environment's values: a path becomes a Path, a key a secret
+        try:
+            settings = Settings.model_validate({**settings.model_dump(), **updates})
+        except ValidationError as exc:
+            raise InvalidInput(f"invalid setting {first_problem(exc)}") from None
     logging.getLogger("deskops").setLevel(settings.log_level.upper())
-    return Services(settings=settings)
+    return Services(settings=settings, embedder=embedder)

@@ -52,7 +52,9 @@ def test_times_cited_and_resolution_when_cited(services: Services) -> None:
             ]
         )
         uow.commit()
-        report = article_figures(scope, start=date(2026, 6, 1), end=date(2026, 6, 30), today=date(2026, 7, 1))
+        report = article_figures(
+            scope, start=date(2026, 6, 1), end=date(2026, 6, 30), today=date(2026, 7, 1)
+        ).to_json()
 
     rows = {r["article"]: r for r in report["articles"]}
     assert report["conversations_with_citations"] == 3

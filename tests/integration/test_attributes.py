@@ -44,8 +44,12 @@ def test_attribute_report(services: Services) -> None:
         scope.conversations.upsert_many(rows)
         uow.commit()
         report = attribute_report(
-            scope, start=date(2026, 5, 1), end=date(2026, 5, 31), today=date(2026, 6, 1)
-        )
+            scope,
+            columns=services.columns,
+            start=date(2026, 5, 1),
+            end=date(2026, 5, 31),
+            today=date(2026, 6, 1),
+        ).to_json()
 
     by_name = {row["attribute"]: row for row in report["attributes"]}
     assert report["conversations"] == 40

@@ -13,9 +13,17 @@ import pytest
 from deskops.analytics import columns
 from deskops.analytics import metrics as engine
 from deskops.analytics.attributes import attribute_report
+from deskops.analytics.catalog import metric
+from deskops.analytics.columns import ColumnStore
 from deskops.bootstrap import Services
 from deskops.domain.models import Conversation, Customer, Outcome
 from deskops.store.repositories import WorkspaceScope
+
+
+def run(function: Any, scope: Any, store: ColumnStore, metric_name: str, **kwargs: Any) -> Any:
+    """An engine call by metric name, on ``store``, as its JSON document."""
+    return function(scope, columns=store, metric=metric(metric_name), **kwargs).to_json()
+
 
 DAY = datetime(2026, 5, 4, 12, tzinfo=UTC)
 TODAY = date(2026, 6, 1)
@@ -35,9 +43,11 @@ def _conversation(i: int, *, topic: str = "billing", customer: str = "c1", **ext
     )
 
 
-def _escalation_by_plan(scope: WorkspaceScope) -> dict[str, Any]:
-    result = engine.series(
+def _escalation_by_plan(scope: WorkspaceScope, store: ColumnStore) -> dict[str, Any]:
+    result = run(
+        engine.series,
         scope,
+        store,
         metric_name="escalation_rate",
         start=date(2026, 5, 1),
         end=date(2026, 5, 31),
@@ -57,38 +67,39 @@ def scope_and_store(sqlite_services: Services) -> Any:
         )
         scope.conversations.upsert_many([_conversation(i) for i in range(10)])
         uow.commit()
-        yield scope, columns.store_for(scope)
+        yield scope, sqlite_services.columns
 
 
 def test_appends_are_merged_without_a_rebuild(scope_and_store: Any) -> None:
     scope, store = scope_and_store
-    assert _escalation_by_plan(scope) == {"Free": (5.0, 10)}
-    assert store.last_action == "built"
-
-    assert _escalation_by_plan(scope) == {"Free": (5.0, 10)}
-    assert store.last_action == "served"
+    assert store.refresh(scope).action == "built"
+    assert _escalation_by_plan(scope, store) == {"Free": (5.0, 10)}
+    assert store.refresh(scope).action == "served"
 
     # New conversations, one of a customer the snapshot has never seen, one earlier than the rest.
     scope.conversations.upsert_many(
         [_conversation(10, customer="c2"), _conversation(11, customer="new"), _conversation(-30)]
     )
-    assert _escalation_by_plan(scope) == {"Free": (6.0, 11), "Pro": (1.0, 1), "(none)": (0.0, 1)}
-    assert store.last_action == "appended"
-    created = columns.snapshot(scope).columns["created"]
+    assert store.refresh(scope).action == "appended"
+    assert _escalation_by_plan(scope, store) == {"Free": (6.0, 11), "Pro": (1.0, 1), "(none)": (0.0, 1)}
+    created = store.snapshot(scope).columns["created"]
     assert (np.diff(created) >= 0).all()  # still in creation order after an out-of-order append
 
 
 def test_changes_to_existing_rows_rebuild(scope_and_store: Any) -> None:
     scope, store = scope_and_store
-    _escalation_by_plan(scope)
+    _escalation_by_plan(scope, store)
     # A customer moving plan changes every one of their conversations: a rewrite.
     scope.customers.upsert_many([Customer(external_id="c1", plan="Pro")])
-    assert _escalation_by_plan(scope) == {"Pro": (5.0, 10)}
-    assert store.last_action == "built"
+    assert store.refresh(scope).action == "built"
+    assert _escalation_by_plan(scope, store) == {"Pro": (5.0, 10)}
     # So does an edited conversation.
     scope.conversations.upsert_many([_conversation(1, topic="refunds")])
-    result = engine.series(
+    assert store.refresh(scope).action == "built"
+    result = run(
+        engine.series,
         scope,
+        store,
         metric_name="conversation_volume",
         start=date(2026, 5, 1),
         end=date(2026, 5, 31),
@@ -96,7 +107,6 @@ def test_changes_to_existing_rows_rebuild(scope_and_store: Any) -> None:
         by="topic",
         today=TODAY,
     )
-    assert store.last_action == "built"
     assert {g["group"]: g["total"]["denominator"] for g in result["groups"]} == {"billing": 9, "refunds": 1}
 
 
@@ -110,15 +120,16 @@ def test_unchanged_writes_leave_the_snapshot_alone(scope_and_store: Any) -> None
 
 def test_an_appended_snapshot_equals_a_rebuilt_one(scope_and_store: Any) -> None:
     scope, store = scope_and_store
-    columns.snapshot(scope)
+    store.snapshot(scope)
     scope.conversations.upsert_many(
         [
             _conversation(20 + i, customer=f"c{i % 3}", attributes={"priority": ["high", "low", 3][i % 3]})
             for i in range(30)
         ]
     )
-    appended = columns.snapshot(scope)
-    assert store.last_action == "appended"
+    refreshed = store.refresh(scope)
+    appended = refreshed.snapshot
+    assert refreshed.action == "appended"
     rebuilt = columns.build(scope, scope.revisions.current())
     assert set(appended.columns) == set(rebuilt.columns)
     for name in appended.columns:
@@ -128,25 +139,29 @@ def test_an_appended_snapshot_equals_a_rebuilt_one(scope_and_store: Any) -> None
             b = np.array([rebuilt.dictionaries[name].values[c] if c >= 0 else c for c in b], dtype=object)
         np.testing.assert_array_equal(a, b, err_msg=name)
     period = {"start": date(2026, 5, 1), "end": date(2026, 5, 31), "today": TODAY}
-    assert attribute_report(scope, **period) == attribute_report(scope, **period)
+    from_appended = attribute_report(scope, columns=store, **period)
+    assert store.refresh(scope, rebuild=True).action == "built"
+    assert from_appended == attribute_report(scope, columns=store, **period)
 
 
-def test_persisted_beside_the_database_and_loaded_by_a_new_process(scope_and_store: Any) -> None:
+def test_persisted_in_the_data_folder_and_loaded_by_a_new_process(scope_and_store: Any) -> None:
     scope, store = scope_and_store
-    expected = _escalation_by_plan(scope)
+    expected = _escalation_by_plan(scope, store)
     assert store.root is not None and (store.root / "acme" / "manifest.json").exists()
     fresh = columns.ColumnStore(store.root)  # what a new process starts with
-    snapshot = fresh.snapshot(scope)
-    assert fresh.last_action == "loaded" and len(snapshot) == 10
-    np.testing.assert_array_equal(snapshot.columns["created"], columns.snapshot(scope).columns["created"])
-    assert expected == _escalation_by_plan(scope)
+    loaded = fresh.refresh(scope)
+    assert loaded.action == "loaded" and len(loaded.snapshot) == 10
+    np.testing.assert_array_equal(
+        loaded.snapshot.columns["created"], store.snapshot(scope).columns["created"]
+    )
+    assert expected == _escalation_by_plan(scope, fresh)
 
 
 def test_a_crash_before_the_manifest_swap_keeps_the_old_snapshot(
     scope_and_store: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     scope, store = scope_and_store
-    columns.snapshot(scope)
+    store.snapshot(scope)
     folder: Path = store.root / "acme"
     scope.customers.upsert_many([Customer(external_id="c1", plan="Pro")])  # forces a rebuild and a save
 
@@ -159,8 +174,8 @@ def test_a_crash_before_the_manifest_swap_keeps_the_old_snapshot(
     monkeypatch.undo()
     old = columns.load(folder)
     assert old is not None and old.revision != scope.revisions.current()  # the old one, whole
-    fresh = columns.ColumnStore(store.root)
-    assert _plans(fresh.snapshot(scope)) == {"Pro"} and fresh.last_action == "built"
+    rebuilt = columns.ColumnStore(store.root).refresh(scope)
+    assert _plans(rebuilt.snapshot) == {"Pro"} and rebuilt.action == "built"
 
 
 def _plans(snapshot: columns.Snapshot) -> set[str]:
@@ -170,10 +185,10 @@ def _plans(snapshot: columns.Snapshot) -> set[str]:
 
 def test_an_unreadable_snapshot_is_rebuilt(scope_and_store: Any) -> None:
     scope, store = scope_and_store
-    columns.snapshot(scope)
+    store.snapshot(scope)
     (store.root / "acme" / "manifest.json").write_text("{not json")
-    fresh = columns.ColumnStore(store.root)
-    assert len(fresh.snapshot(scope)) == 10 and fresh.last_action == "built"
+    rebuilt = columns.ColumnStore(store.root).refresh(scope)
+    assert len(rebuilt.snapshot) == 10 and rebuilt.action == "built"
 
 
 def test_a_recreated_workspace_gets_a_fresh_snapshot(sqlite_services: Services) -> None:
@@ -184,5 +199,5 @@ def test_a_recreated_workspace_gets_a_fresh_snapshot(sqlite_services: Services) 
             scope = uow.workspace(uow.workspaces.create("acme", time_zone="UTC"))
             scope.conversations.upsert_many([_conversation(1, topic=topic)])
             uow.commit()
-            snapshot = columns.ColumnStore(columns.store_for(scope).root).snapshot(scope)
+            snapshot = columns.ColumnStore(sqlite_services.columns.root).snapshot(scope)
             assert snapshot.dictionaries["topic"].values == [topic]

@@ -18,9 +18,8 @@ import pytest
 
 from deskops.bootstrap import Services, build
 from deskops.domain.models import Article, GuidanceRule
-from deskops.frontline.simulation import rates
-from deskops.search.dense import SentenceTransformerEmbedder
-from deskops.simulate._catalog import TOPICS
+from deskops.harness.frontline_outcomes import rates
+from deskops.simulate.catalog import TOPICS
 from deskops.simulate.content import ContentPlan, article_body, build_content
 from deskops.simulate.workspace import SimulationConfig, simulate_workspace
 
@@ -28,17 +27,13 @@ START = datetime(2026, 8, 1, tzinfo=UTC)
 END = datetime(2026, 9, 1, tzinfo=UTC)
 
 
-class CachedEmbedder(SentenceTransformerEmbedder):
-    """The real model, each text embedded once across the module's runs."""
-
-    def __init__(self) -> None:
-        super().__init__(None)
-        self.cache: dict[str, Any] = {}
-
-
 @pytest.fixture(scope="module")
-def embedder() -> CachedEmbedder:
-    return CachedEmbedder()
+def services(tmp_path_factory: pytest.TempPathFactory, real_embedder: Any) -> Iterator[Services]:
+    """The real model; the search service remembers every text it embeds across the module's runs."""
+    folder = tmp_path_factory.mktemp("simfront")
+    built = build(database_url=f"sqlite:///{folder / 's.db'}", data_dir=folder, embedder=real_embedder)
+    yield built
+    built.close()
 
 
 def _plan() -> ContentPlan:
@@ -53,12 +48,12 @@ def _plan() -> ContentPlan:
 
 
 def test_adding_the_missing_article_makes_the_agent_answer_its_topic(
-    embedder: CachedEmbedder,
+    services: Services,
 ) -> None:
     plan = _plan()
     key = plan.issues["missing"][0]
     topic = next(t for t in TOPICS if t.key == key)
-    before = rates(plan, START, END, embedder=embedder, per_topic=6, topics={key}, embeddings=embedder.cache)
+    before = rates(plan, START, END, services=services, per_topic=6, topics={key})
     assert before.answered[key] == [0.0]
     fixed = _plan()
     fixed.articles.append(
@@ -75,14 +70,14 @@ def test_adding_the_missing_article_makes_the_agent_answer_its_topic(
         )
     )
     fixed.coverage[key].article_id = "kb-fix"
-    after = rates(fixed, START, END, embedder=embedder, per_topic=6, topics={key}, embeddings=embedder.cache)
+    after = rates(fixed, START, END, services=services, per_topic=6, topics={key})
     assert after.answered[key][0] >= 0.5, after.summary["topics"][key]  # type: ignore[index]
 
 
-def test_a_new_handover_rule_stops_the_agent_answering(embedder: CachedEmbedder) -> None:
+def test_a_new_handover_rule_stops_the_agent_answering(services: Services) -> None:
     plan = _plan()
     key = "invoice_tax_rates"
-    before = rates(plan, START, END, embedder=embedder, per_topic=6, topics={key}, embeddings=embedder.cache)
+    before = rates(plan, START, END, services=services, per_topic=6, topics={key})
     assert before.answered[key][0] >= 0.5
     plan.rules.append(
         GuidanceRule(
@@ -94,25 +89,21 @@ def test_a_new_handover_rule_stops_the_agent_answering(embedder: CachedEmbedder)
             updated_at=START - timedelta(days=1),
         )
     )
-    after = rates(plan, START, END, embedder=embedder, per_topic=6, topics={key}, embeddings=embedder.cache)
+    after = rates(plan, START, END, services=services, per_topic=6, topics={key})
     assert after.answered[key][0] < before.answered[key][0] - 0.3
 
 
 @pytest.fixture(scope="module")
-def simulated(tmp_path_factory: pytest.TempPathFactory, embedder: CachedEmbedder) -> Iterator[Path]:
-    folder = tmp_path_factory.mktemp("simfront")
-    services: Services = build(database_url=f"sqlite:///{folder / 's.db'}", data_dir=folder)
+def simulated(services: Services) -> Path:
+    folder = Path(str(services.engine.url.database)).parent
     with services.uow() as uow:
         simulate_workspace(
             uow=uow,
             config=SimulationConfig(seed=4, conversations=3000, days=30, end=date(2026, 9, 1)),
             truth_path=folder / "t.json",
-            frontline=lambda plan, start, end: rates(
-                plan, start, end, embedder=embedder, per_topic=2, embeddings=embedder.cache
-            ),
+            frontline=lambda plan, start, end: rates(plan, start, end, services=services, per_topic=2),
         )
-    services.close()
-    yield folder
+    return folder
 
 
 def test_simulated_ai_outcomes_follow_the_agent(simulated: Path) -> None:

@@ -12,9 +12,10 @@ import pytest
 import deskops.importers
 from deskops.bootstrap import Services
 from deskops.domain.models import AuthorKind, Outcome
-from deskops.importers import ImportFailed, Kind, Source, import_file
+from deskops.importers import GENERIC, ZENDESK, ImportFailed, Kind, import_file
 from deskops.store.repositories import UnknownWorkspace
 
+IMPORTERS = {"generic": GENERIC, "zendesk": ZENDESK}
 DATA = Path(__file__).resolve().parents[1] / "data" / "import"
 
 
@@ -48,16 +49,16 @@ def _counts(services: Services) -> dict[str, int]:
     ],
 )
 def test_import_then_reimport_changes_nothing(
-    acme: Services, name: str, kind: Kind, source: Source, records: int
+    acme: Services, name: str, kind: Kind, source: str, records: int
 ) -> None:
     path = DATA / name
-    first = import_file(uow=acme.uow(), workspace="acme", path=path, kind=kind, source=source)
+    first = import_file(uow=acme.uow(), workspace="acme", path=path, kind=kind, importer=IMPORTERS[source])
     assert first.records == records
     assert first.counts == {"inserted": records, "updated": 0, "unchanged": 0}
     assert (first.kind, first.source, first.path) == (kind, source, str(path))
     after_first = _counts(acme)
 
-    again = import_file(uow=acme.uow(), workspace="acme", path=path, kind=kind, source=source)
+    again = import_file(uow=acme.uow(), workspace="acme", path=path, kind=kind, importer=IMPORTERS[source])
     assert again.counts == {"inserted": 0, "updated": 0, "unchanged": records}
     assert _counts(acme) == after_first
 
@@ -80,7 +81,7 @@ def test_zendesk_tickets_land_with_the_mapping(acme: Services) -> None:
         workspace="acme",
         path=DATA / "zendesk_tickets.json",
         kind="conversations",
-        source="zendesk",
+        importer=ZENDESK,
     )
     with acme.uow() as uow:
         scope = uow.workspace("acme")

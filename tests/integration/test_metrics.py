@@ -11,9 +11,17 @@ import pytest
 from scipy import stats
 
 from deskops.analytics import metrics as engine
-from deskops.analytics.catalog import METRICS, UnknownMetric
+from deskops.analytics.catalog import METRICS, UnknownMetric, metric
+from deskops.analytics.columns import ColumnStore
 from deskops.bootstrap import Services
 from deskops.domain.models import Conversation, Customer, Outcome
+from deskops.errors import InvalidInput
+
+
+def run(function: Any, scope: Any, metric_name: str, **kwargs: Any) -> Any:
+    """An engine call by metric name, on a fresh in-memory column store, as its JSON document."""
+    return function(scope, columns=ColumnStore(None), metric=metric(metric_name), **kwargs).to_json()
+
 
 TODAY = date(2026, 4, 30)
 
@@ -100,15 +108,25 @@ def test_catalog_covers_the_required_metrics() -> None:
 
 
 def test_series_buckets_follow_the_workspace_calendar(scope: Any) -> None:
-    result = engine.series(
-        scope, metric_name="conversation_volume", start=date(2026, 3, 21), end=date(2026, 3, 22), today=TODAY
+    result = run(
+        engine.series,
+        scope,
+        metric_name="conversation_volume",
+        start=date(2026, 3, 21),
+        end=date(2026, 3, 22),
+        today=TODAY,
     )
     points = result["groups"][0]["points"]
     assert [p["start"] for p in points] == ["2026-03-21T00:00:00+01:00", "2026-03-22T00:00:00+01:00"]
     # March 21 has one conversation (09:00 UTC, i=5); March 22 has i=6 and the 00:30 local one.
     assert [p["value"] for p in points] == [1.0, 2.0]
-    daylight = engine.series(
-        scope, metric_name="conversation_volume", start=date(2026, 3, 29), end=date(2026, 3, 30), today=TODAY
+    daylight = run(
+        engine.series,
+        scope,
+        metric_name="conversation_volume",
+        start=date(2026, 3, 29),
+        end=date(2026, 3, 30),
+        today=TODAY,
     )
     assert [p["start"] for p in daylight["groups"][0]["points"]] == [
         "2026-03-29T00:00:00+01:00",
@@ -117,7 +135,8 @@ def test_series_buckets_follow_the_workspace_calendar(scope: Any) -> None:
 
 
 def test_rates_carry_numerator_and_denominator(scope: Any) -> None:
-    result = engine.series(
+    result = run(
+        engine.series,
         scope,
         metric_name="ai_resolution_rate",
         start=date(2026, 3, 16),
@@ -136,8 +155,13 @@ def test_rates_carry_numerator_and_denominator(scope: Any) -> None:
 
 def test_means_quantiles_and_per_customer(scope: Any) -> None:
     def total(name: str) -> dict[str, Any]:
-        return engine.series(
-            scope, metric_name=name, start=date(2026, 3, 16), end=date(2026, 3, 22), today=TODAY
+        return run(
+            engine.series,
+            scope,
+            metric_name=name,
+            start=date(2026, 3, 16),
+            end=date(2026, 3, 22),
+            today=TODAY,
         )["total"]
 
     assert total("csat_average")["value"] == pytest.approx((6 * 5 + 4 * 3) / 10)
@@ -150,7 +174,8 @@ def test_means_quantiles_and_per_customer(scope: Any) -> None:
 
 
 def test_breakdown_keeps_the_largest_groups_and_folds_the_rest(scope: Any) -> None:
-    result = engine.series(
+    result = run(
+        engine.series,
         scope,
         metric_name="escalation_rate",
         start=date(2026, 3, 16),
@@ -169,8 +194,13 @@ def test_breakdown_keeps_the_largest_groups_and_folds_the_rest(scope: Any) -> No
 
 def test_comparison_uses_a_two_proportion_z_test(scope: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(engine, "MIN_SAMPLE", 5)
-    result = engine.compare(
-        scope, metric_name="ai_resolution_rate", start=date(2026, 3, 23), end=date(2026, 3, 29), today=TODAY
+    result = run(
+        engine.compare,
+        scope,
+        metric_name="ai_resolution_rate",
+        start=date(2026, 3, 23),
+        end=date(2026, 3, 29),
+        today=TODAY,
     )
     assert result["previous"]["from"] == "2026-03-16" and result["previous"]["value"] == 0.6
     assert result["change"] == pytest.approx(-0.4)
@@ -179,19 +209,24 @@ def test_comparison_uses_a_two_proportion_z_test(scope: Any, monkeypatch: pytest
 
 
 def test_two_proportion_z_test_matches_the_chi_square_test() -> None:
-    result = engine.two_proportion_z_test(120, 400, 90, 410)
+    result = engine.two_proportion_z_test(120, 400, 90, 410).to_json()
     chi2, p, _, _ = stats.chi2_contingency([[120, 280], [90, 320]], correction=False)
     assert result["statistic"] ** 2 == pytest.approx(chi2, rel=1e-3)
     assert result["p_value"] == pytest.approx(p, abs=1e-6) and result["significant"]
     low, high = result["ci95_change"]
     assert low < 120 / 400 - 90 / 410 < high
-    assert engine.two_proportion_z_test(3, 50, 10, 50)["p_value"] is None  # too few successes
+    assert engine.two_proportion_z_test(3, 50, 10, 50).p_value is None  # too few successes
 
 
 def test_durations_use_mann_whitney(scope: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(engine, "MIN_SAMPLE", 5)
-    result = engine.compare(
-        scope, metric_name="first_response_p50", start=date(2026, 3, 23), end=date(2026, 3, 29), today=TODAY
+    result = run(
+        engine.compare,
+        scope,
+        metric_name="first_response_p50",
+        start=date(2026, 3, 23),
+        end=date(2026, 3, 29),
+        today=TODAY,
     )
     expected = stats.mannwhitneyu(np.arange(100, 110), np.arange(10, 20), alternative="two-sided")
     assert result["test"]["name"] == "Mann-Whitney U"
@@ -200,14 +235,20 @@ def test_durations_use_mann_whitney(scope: Any, monkeypatch: pytest.MonkeyPatch)
 
 
 def test_thin_samples_are_never_tested(scope: Any) -> None:
-    result = engine.compare(
-        scope, metric_name="escalation_rate", start=date(2026, 3, 23), end=date(2026, 3, 29), today=TODAY
+    result = run(
+        engine.compare,
+        scope,
+        metric_name="escalation_rate",
+        start=date(2026, 3, 23),
+        end=date(2026, 3, 29),
+        today=TODAY,
     )
     assert result["test"]["p_value"] is None and "fewer than 30" in result["test"]["reason"]
 
 
 def test_top_movers_add_up_to_the_change(scope: Any) -> None:
-    result = engine.top_movers(
+    result = run(
+        engine.top_movers,
         scope,
         metric_name="escalation_rate",
         start=date(2026, 3, 23),
@@ -233,9 +274,17 @@ def test_top_movers_add_up_to_the_change(scope: Any) -> None:
 
 def test_bad_input_is_explained(scope: Any) -> None:
     with pytest.raises(UnknownMetric, match="unknown metric 'speed': use one of conversation_volume"):
-        engine.series(scope, metric_name="speed", start=date(2026, 3, 1), end=date(2026, 3, 2), today=TODAY)
+        run(
+            engine.series,
+            scope,
+            metric_name="speed",
+            start=date(2026, 3, 1),
+            end=date(2026, 3, 2),
+            today=TODAY,
+        )
     with pytest.raises(engine.MetricQueryError, match="unknown attribute 'colour': use one of channel"):
-        engine.series(
+        run(
+            engine.series,
             scope,
             metric_name="csat_average",
             start=date(2026, 3, 1),
@@ -244,31 +293,44 @@ def test_bad_input_is_explained(scope: Any) -> None:
             today=TODAY,
         )
     with pytest.raises(engine.MetricQueryError, match="inverted"):
-        engine.series(
-            scope, metric_name="csat_average", start=date(2026, 3, 5), end=date(2026, 3, 2), today=TODAY
+        run(
+            engine.series,
+            scope,
+            metric_name="csat_average",
+            start=date(2026, 3, 5),
+            end=date(2026, 3, 2),
+            today=TODAY,
         )
     with pytest.raises(engine.MetricQueryError, match="in the future"):
-        engine.series(
+        run(
+            engine.series,
             scope,
             metric_name="csat_average",
             start=TODAY + timedelta(days=1),
             end=TODAY + timedelta(days=3),
             today=TODAY,
         )
-    clipped = engine.series(
-        scope, metric_name="conversation_volume", start=date(2026, 4, 29), end=date(2026, 5, 3), today=TODAY
+    clipped = run(
+        engine.series,
+        scope,
+        metric_name="conversation_volume",
+        start=date(2026, 4, 29),
+        end=date(2026, 5, 3),
+        today=TODAY,
     )
     assert clipped["period"]["to"] == "2026-04-30" and "in the future" in clipped["notices"][0]
     with pytest.raises(engine.MetricQueryError, match="need an additive metric"):
-        engine.top_movers(
+        run(
+            engine.top_movers,
             scope,
             metric_name="first_response_p90",
             start=date(2026, 3, 23),
             end=date(2026, 3, 29),
             today=TODAY,
         )
-    with pytest.raises(ValueError, match="unknown granularity"):
-        engine.series(
+    with pytest.raises(InvalidInput, match="unknown granularity"):
+        run(
+            engine.series,
             scope,
             metric_name="csat_average",
             start=date(2026, 3, 1),
@@ -295,7 +357,8 @@ def test_cohorts_filter_by_attributes_and_behaviour(scope: Any) -> None:
     assert members(scope, definition, as_of=week2_end) == {free_id}
     assert members(scope, scope.cohorts.get("everyone pro").definition, as_of=week2_end) == pro_ids
 
-    week2 = engine.series(
+    week2 = run(
+        engine.series,
         scope,
         metric_name="escalation_rate",
         start=date(2026, 3, 23),
@@ -304,7 +367,8 @@ def test_cohorts_filter_by_attributes_and_behaviour(scope: Any) -> None:
         today=TODAY,
     )
     assert week2["total"] == {"value": round(4 / 6, 4), "numerator": 4.0, "denominator": 6, "thin": True}
-    week1 = engine.series(
+    week1 = run(
+        engine.series,
         scope,
         metric_name="escalation_rate",
         start=date(2026, 3, 16),
@@ -314,7 +378,8 @@ def test_cohorts_filter_by_attributes_and_behaviour(scope: Any) -> None:
     )
     assert week1["total"]["denominator"] == 0  # free-1 was not yet a frequent contact
     with pytest.raises(NotFound, match=r"unknown cohort 'vip' \(known: everyone pro, frequent free\)"):
-        engine.series(
+        run(
+            engine.series,
             scope,
             metric_name="escalation_rate",
             start=date(2026, 3, 16),
@@ -332,8 +397,13 @@ def test_volume_comparison_is_an_exact_test_of_equal_daily_rates(
     scope: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(engine, "MIN_SAMPLE", 5)
-    result = engine.compare(
-        scope, metric_name="conversation_volume", start=date(2026, 3, 23), end=date(2026, 3, 29), today=TODAY
+    result = run(
+        engine.compare,
+        scope,
+        metric_name="conversation_volume",
+        start=date(2026, 3, 23),
+        end=date(2026, 3, 29),
+        today=TODAY,
     )
     # 10 conversations this week against 11 the week before (the 00:30 one counts for March 22).
     assert (result["current"]["value"], result["previous"]["value"]) == (10.0, 11.0)

@@ -12,11 +12,18 @@ import duckdb
 import pytest
 
 from deskops.analytics import metrics as engine
+from deskops.analytics.catalog import metric
+from deskops.analytics.columns import ColumnStore
 from deskops.bootstrap import build
 from deskops.simulate.workspace import SimulationConfig, simulate_workspace
 
 START, END, TODAY = date(2026, 8, 3), date(2026, 9, 27), date(2026, 10, 1)
 LOCAL = "timezone('America/New_York', timezone('UTC', created_at))"
+
+
+def run(function: Any, scope: Any, metric_name: str, **kwargs: Any) -> Any:
+    """An engine call by metric name, on a fresh in-memory column store, as its JSON document."""
+    return function(scope, columns=ColumnStore(None), metric=metric(metric_name), **kwargs).to_json()
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +56,8 @@ def both(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, duckdb
 
 def test_weekly_ai_resolution_rate_by_topic(both: tuple[Any, duckdb.DuckDBPyConnection]) -> None:
     scope, duck = both
-    ours = engine.series(
+    ours = run(
+        engine.series,
         scope,
         metric_name="ai_resolution_rate",
         start=START,
@@ -79,7 +87,8 @@ def test_weekly_ai_resolution_rate_by_topic(both: tuple[Any, duckdb.DuckDBPyConn
 def test_escalation_rate_by_plan_and_region(both: tuple[Any, duckdb.DuckDBPyConnection]) -> None:
     scope, duck = both
     for attribute in ("plan", "region"):
-        ours = engine.series(
+        ours = run(
+            engine.series,
             scope,
             metric_name="escalation_rate",
             start=START,
@@ -103,7 +112,9 @@ def test_means_quantiles_and_per_customer(both: tuple[Any, duckdb.DuckDBPyConnec
     scope, duck = both
 
     def total(name: str) -> Any:
-        return engine.series(scope, metric_name=name, start=START, end=END, today=TODAY)["total"]["value"]
+        return run(engine.series, scope, metric_name=name, start=START, end=END, today=TODAY)["total"][
+            "value"
+        ]
 
     expected = duck.execute(
         "select avg(csat), quantile_cont(first_response_seconds, 0.9), quantile_cont(handling_seconds, 0.5), "
@@ -123,7 +134,8 @@ def test_means_quantiles_and_per_customer(both: tuple[Any, duckdb.DuckDBPyConnec
 
 def test_escalation_rate_by_plan_times_region(both: tuple[Any, duckdb.DuckDBPyConnection]) -> None:
     scope, duck = both
-    ours = engine.series(
+    ours = run(
+        engine.series,
         scope,
         metric_name="escalation_rate",
         start=START,
@@ -151,7 +163,8 @@ def _local_day_between(start: date, end: date) -> str:
 def test_top_movers_segments(both: tuple[Any, duckdb.DuckDBPyConnection]) -> None:
     scope, duck = both
     current, previous = (date(2026, 9, 14), END), (date(2026, 8, 31), date(2026, 9, 13))
-    ours = engine.top_movers(
+    ours = run(
+        engine.top_movers,
         scope,
         metric_name="escalation_rate",
         start=current[0],
@@ -187,7 +200,7 @@ def test_attribute_report_coverage_cardinality_and_association(
     from deskops.analytics.attributes import attribute_report
 
     scope, duck = both
-    report = attribute_report(scope, start=START, end=END, today=TODAY)
+    report = attribute_report(scope, columns=ColumnStore(None), start=START, end=END, today=TODAY).to_json()
     rows = {r["attribute"]: r for r in report["attributes"]}
     base = (
         "from conversations c left join customers cu on cu.id = c.customer_id "

@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 
 from deskops.bootstrap import build
-from deskops.simulate import _catalog as catalog
+from deskops.errors import Conflict
+from deskops.simulate import catalog
 from deskops.simulate.transcripts import TranscriptWriter
 from deskops.simulate.workspace import SimulationConfig, simulate_workspace
 
@@ -310,7 +311,7 @@ def test_existing_workspace_is_kept_unless_replaced(tmp_path: Path) -> None:
     url, truth = f"sqlite:///{tmp_path / 'x.db'}", tmp_path / "truth.json"
     small = SimulationConfig(conversations=300, days=14)
     _simulate(url, truth, small)
-    with pytest.raises(FileExistsError, match="--replace"):
+    with pytest.raises(Conflict, match="--replace"):
         _simulate(url, truth, small)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -17,13 +18,16 @@ from deskops.domain.models import (
     Conversation,
     Customer,
     Event,
+    FrontlineSettings,
     GuidanceRule,
     Message,
     Outcome,
     Procedure,
     ProcedureStep,
     Role,
+    RuleCondition,
 )
+from deskops.errors import Conflict
 from deskops.store import tables
 from deskops.store.engine import head_revision, schema_revision
 from deskops.store.repositories import NotFound, UnknownWorkspace, UpsertCounts
@@ -72,7 +76,7 @@ def test_workspaces_are_created_found_and_deleted(services: Services) -> None:
         uow.workspaces.create("acme", time_zone="Europe/Berlin")
         uow.commit()
         assert uow.workspaces.get("acme").time_zone == "Europe/Berlin"
-        with pytest.raises(ValueError, match="already exists"):
+        with pytest.raises(Conflict, match="already exists"):
             uow.workspaces.create("acme")
         with pytest.raises(ValueError, match="unknown time zone"):
             uow.workspaces.create("other", time_zone="Mars/Olympus")
@@ -177,9 +181,11 @@ def test_articles_rules_procedures_and_settings_keep_every_version(services: Ser
         )
         scope.guidance.save(rule)
         scope.guidance.save(
-            rule.model_copy(update={"condition": {"plan": "Starter"}, "updated_at": T0 + timedelta(1)})
+            rule.model_copy(
+                update={"condition": RuleCondition(plan="Starter"), "updated_at": T0 + timedelta(1)}
+            )
         )
-        assert [r.condition for r in scope.guidance.history("gr-1")] == [
+        assert [r.condition.model_dump() for r in scope.guidance.history("gr-1")] == [
             {"keywords": ["lawyer"]},
             {"plan": "Starter"},
         ]
@@ -194,11 +200,19 @@ def test_articles_rules_procedures_and_settings_keep_every_version(services: Ser
         scope.procedures.save(procedure)
         assert scope.procedures.get("p-1").steps[0].requires == ["invoice_number"]
 
-        first = scope.agent_settings.save({"confidence_threshold": 0.6}, at=T0)
-        same = scope.agent_settings.save({"confidence_threshold": 0.6}, at=T0 + timedelta(1))
-        second = scope.agent_settings.save({"confidence_threshold": 0.5}, at=T0 + timedelta(2))
+        first = scope.agent_settings.save(FrontlineSettings(confidence_threshold=0.6), at=T0)
+        same = scope.agent_settings.save(FrontlineSettings(confidence_threshold=0.6), at=T0 + timedelta(1))
+        second = scope.agent_settings.save(FrontlineSettings(confidence_threshold=0.5), at=T0 + timedelta(2))
         assert (first.version, same.version, second.version) == (1, 1, 2)
         assert scope.agent_settings.current() == second
+        # Stored as written: a key left at its default is not stored, so defaults can change later.
+        stored = (
+            uow.connection.exec_driver_sql("select settings from agent_settings_versions").scalars().all()
+        )
+        assert [json.loads(s) if isinstance(s, str) else s for s in stored] == [
+            {"confidence_threshold": 0.6},
+            {"confidence_threshold": 0.5},
+        ]
 
 
 def test_events_link_to_customers(services: Services) -> None:
@@ -233,6 +247,6 @@ def test_api_tokens_are_stored_hashed_and_resolve_to_their_member(services: Serv
         assert uow.workspaces.resolve_token(token + "x") is None
         assert scope.members.revoke_tokens(member.id) == 1
         assert uow.workspaces.resolve_token(token) is None
-        with pytest.raises(ValueError, match="already a member"):
+        with pytest.raises(Conflict, match="already a member"):
             scope.members.add(email="ana@example.com", name="Ana", role=Role.viewer)
         assert Role.admin.allows(Role.editor) and not Role.viewer.allows(Role.editor)

@@ -21,6 +21,7 @@ from deskops.domain.models import (
     Decision,
     DecisionTrace,
     Event,
+    FrontlineSettings,
     GuidanceRule,
     Message,
     Procedure,
@@ -59,7 +60,7 @@ def fill(scope: WorkspaceScope, marker: str) -> None:
     scope.procedures.save(
         Procedure(external_id="p-1", title=marker, steps=[ProcedureStep(instruction=marker)], updated_at=T0)
     )
-    scope.agent_settings.save({"owner": marker}, at=T0)
+    scope.agent_settings.save(FrontlineSettings(handover_team=marker), at=T0)
     scope.events.add_many([Event(name=f"{marker}_event", occurred_at=T0, customer_external_id="cus-1")])
     scope.members.add(email=f"lead@{marker}.example", name=marker, role=Role.admin)
 
@@ -94,7 +95,7 @@ def test_each_workspace_sees_only_its_own_records(
         assert [a.title for a in scope.articles.list()] == [f"{marker} article"]
         assert len(scope.articles.history("kb-1")) == 1
         assert scope.guidance.get("gr-1").title == marker and scope.procedures.get("p-1").title == marker
-        assert scope.agent_settings.current().settings == {"owner": marker}  # type: ignore[union-attr]
+        assert scope.agent_settings.current().settings.handover_team == marker  # type: ignore[union-attr]
         assert [e.name for e in scope.events.list()] == [f"{marker}_event"]
         assert [m.email for m in scope.members.list()] == [f"lead@{marker}.example"]
         assert scope.stats.table_counts()["conversations"] == 1
@@ -230,7 +231,7 @@ BATTERY: dict[str, Battery] = {
     },
     "agent_settings": {
         "current": lambda s: s.agent_settings.current(),
-        "save": lambda s: s.agent_settings.save({"owner": "changed"}),
+        "save": lambda s: s.agent_settings.save(FrontlineSettings(handover_team="changed")),
         "history": lambda s: s.agent_settings.history(),
     },
     "events": {
@@ -318,7 +319,7 @@ def test_every_statement_is_bound_to_the_scope_workspace(
     # And after all those writes through beta, alpha is exactly as it was.
     assert a.conversations.get("conv-1").topic == "alpha"
     assert a.articles.count() == 1 and a.guidance.count() == 1 and a.events.count() == 1
-    assert a.agent_settings.current().settings == {"owner": "alpha"}  # type: ignore[union-attr]
+    assert a.agent_settings.current().settings.handover_team == "alpha"  # type: ignore[union-attr]
 
 
 def _flatten(parameters: Any) -> list[Any]:

@@ -9,7 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from deskops.evals.datasets import (
+from deskops.errors import Unavailable
+from deskops.harness.datasets import (
     SHARED_DATA_ENV,
     DatasetMissing,
     RetrievalDataset,
@@ -17,7 +18,7 @@ from deskops.evals.datasets import (
     load_stackfaq,
     shared_data_dir,
 )
-from deskops.evals.retrieval import (
+from deskops.harness.retrieval import (
     RetrievalCase,
     evaluate,
     hit_at,
@@ -195,7 +196,7 @@ def test_missing_folder_raises_dataset_missing(tmp_path: Path) -> None:
     with pytest.raises(DatasetMissing, match=r"banking77.*test\.csv") as raised:
         load_banking77(tmp_path)
     assert raised.value.folder == tmp_path / "banking77"
-    assert isinstance(raised.value, FileNotFoundError)
+    assert isinstance(raised.value, Unavailable) and raised.value.status == 503
 
 
 def test_stackfaq_threads_and_paraphrases(stackfaq: RetrievalDataset) -> None:

@@ -225,7 +225,7 @@ def test_a_procedure_asks_for_what_is_missing_then_hands_over_with_the_data() ->
     assert second.missing == ["charge_date"]
     done = policy.advance(REFUND, "I want a refund\nit is INV-20931\ncharged on May 4")
     assert (done.action, done.step) == ("handover", 1)
-    assert done.as_trace()["collected"] == ["charge_date", "invoice_number"]
+    assert done.as_trace().collected == ["charge_date", "invoice_number"]
 
 
 @pytest.mark.parametrize(

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from deskops.domain.models import AuthorKind, ContentState, Conversation, Customer, Message, Outcome
-from deskops.importers import ImportFailed, ImportReport, RecordError, parse_file
+from deskops.importers import ZENDESK, ImportFailed, ImportReport, RecordError, parse_file
 from deskops.importers._source import decode
 from deskops.importers.generic import (
     CUSTOMER_COLUMNS,
@@ -26,6 +26,7 @@ from deskops.importers.generic import (
     parse_conversations,
     parse_customers,
 )
+from deskops.importers.zendesk import parse_tickets
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "import"
 
@@ -275,8 +276,8 @@ def test_missing_file_and_unknown_suffix(tmp_path: Path) -> None:
     with pytest.raises(ImportFailed, match=r"unsupported file type '\.xml'"):
         parse_file(path=odd, kind="conversations")
     assert format_for(Path("a.NDJSON")) == "jsonl"
-    with pytest.raises(ImportFailed, match="imports conversations \\(tickets\\) only"):
-        parse_file(path=DATA / "articles.csv", kind="articles", source="zendesk")
+    with pytest.raises(ImportFailed, match="the zendesk source imports conversations only, not articles"):
+        parse_file(path=DATA / "articles.csv", kind="articles", importer=ZENDESK)
 
 
 def test_import_failed_shows_the_first_fifty_errors() -> None:
@@ -455,3 +456,15 @@ def test_documented_report_matches_the_report_model() -> None:
     report = json.loads(found.group(1))
     assert ImportReport.model_validate(report).counts == {"inserted": 4, "updated": 0, "unchanged": 0}
     assert set(report) == set(ImportReport.model_fields)
+
+
+@pytest.mark.parametrize(
+    ("text", "line"), [("Infinity", 1), ("\n\nNaN", 3), ("  -Infinity  \n", 1), ('\n{"a": NaN}', 2)]
+)
+def test_a_refused_json_constant_is_reported_at_its_line(text: str, line: int) -> None:
+    """NaN and Infinity are not JSON: the error names the line, whichever parser meets it."""
+    for parse in (parse_conversations, parse_customers, parse_tickets):
+        with pytest.raises(ImportFailed) as failed:
+            parse(text, fmt="json")
+        (error,) = failed.value.errors
+        assert error.line == line and "not valid JSON" in error.message, (parse.__name__, error)

@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from deskops.domain.models import AuthorKind, Conversation, Outcome
-from deskops.importers import ImportFailed, parse_file
+from deskops.importers import ZENDESK, ImportFailed, parse_file
 from deskops.importers.generic import Format
 from deskops.importers.zendesk import _CHANNELS, AI_AGENT_USER_TAG, AI_TAGS, parse_tickets
 
@@ -48,7 +48,7 @@ def _one(**overrides: Any) -> Conversation:
 
 @pytest.fixture(scope="module")
 def api_export() -> dict[str, Conversation]:
-    tickets = parse_file(path=DATA / "zendesk_tickets.json", kind="conversations", source="zendesk")
+    tickets = parse_file(path=DATA / "zendesk_tickets.json", kind="conversations", importer=ZENDESK)
     return {c.external_id: c for c in tickets}
 
 
@@ -123,7 +123,7 @@ def test_bad_rating_list_custom_fields_and_description_fallback(api_export: dict
 
 
 def test_incremental_ndjson_keeps_the_newest_copy_and_skips_deleted() -> None:
-    tickets = parse_file(path=DATA / "zendesk_incremental.ndjson", kind="conversations", source="zendesk")
+    tickets = parse_file(path=DATA / "zendesk_incremental.ndjson", kind="conversations", importer=ZENDESK)
     [damaged] = tickets
     assert damaged.external_id == "501"
     assert damaged.outcome is Outcome.human_resolved

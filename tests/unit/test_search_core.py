@@ -13,13 +13,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from deskops.domain.models import ArticleVersion, ContentState
+from deskops.errors import Unavailable
 from deskops.search import abstain, bm25
 from deskops.search._fusion import reciprocal_rank_fusion, weighted_blend
-from deskops.search._tokenize import tokenize_many
 from deskops.search.chunks import Chunk, article_chunks
 from deskops.search.index import HybridIndex, SearchConfig
 from deskops.search.persist import IndexFolder, Manifest
 from deskops.search.rerank import CrossEncoderScorer
+from deskops.search.terms import tokenize_many
 
 WORDS = [
     "card",
@@ -138,7 +139,7 @@ def test_rerank_demotes_archived_and_stale_and_explains_it() -> None:
         today=date(2026, 6, 1),
     )
     assert [h.doc_id for h in hits] == ["a", "b"]
-    assert hits[1].explanation["rerank"] == {"title": 0.08, "state": -0.25, "freshness": -0.03}
+    assert hits[1].explanation.rerank == {"title": 0.08, "state": -0.25, "freshness": -0.03}
     plain = _toy_index().search(
         "card delivery", np.array([0.99, 0.141], dtype=np.float32), k=2, method="dense"
     )
@@ -150,8 +151,8 @@ def test_a_cross_encoder_plugs_into_reranking() -> None:
         cross_encoder=lambda query, passages: np.array([-10.0 if "5 days" in p else 10.0 for p in passages])
     )
     hits = _toy_index().search("card delivery", np.array([1.0, 0.0], dtype=np.float32), k=2, config=config)
-    assert hits[0].doc_id == "b" and hits[0].explanation["rerank"]["cross_encoder"] > 0.29
-    with pytest.raises(FileNotFoundError, match="not a cross-encoder model folder"):
+    assert hits[0].doc_id == "b" and (hits[0].explanation.rerank or {})["cross_encoder"] > 0.29
+    with pytest.raises(Unavailable, match="not a cross-encoder model folder"):
         CrossEncoderScorer(Path("/nonexistent"))("q", ["p"])
 
 
@@ -182,5 +183,8 @@ def test_confidence_rises_with_similarity_and_lead() -> None:
         abstain.features(dense_top=0.8, dense_second=0.4, matched_share=1.0, agree=True)
     )
     assert weak < 0.5 < strong
-    weights = abstain.fit([[1, 0.1], [1, 0.2], [1, 0.8], [1, 0.9]] * 5, [0, 0, 1, 1] * 5)
-    assert weights[1] > 0
+    weights = abstain.fit([[1, 0.1], [1, 0.2], [1, 0.7], [1, 0.8]] * 5, [0, 1, 1, 0] * 5)
+    # The fitted logistic model reproduces the rate at each feature value (1/2 here, everywhere).
+    assert abstain.confidence([1, 0.15], weights) == pytest.approx(0.5, abs=0.02)
+    separable = abstain.fit([[1, 0.1], [1, 0.2], [1, 0.8], [1, 0.9]] * 5, [0, 0, 1, 1] * 5)
+    assert abstain.confidence([1, 0.1], separable) < 0.1 < 0.9 < abstain.confidence([1, 0.9], separable)

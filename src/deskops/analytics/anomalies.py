@@ -13,9 +13,13 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
+from datetime import datetime
 
 import numpy as np
 from scipy import stats
+
+from deskops.domain.analytics import AnomalyEvent, AnomalyReport, MetricSeries
+from deskops.domain.types import Direction
 
 SEASONS = 4
 THRESHOLD = 4.0
@@ -29,8 +33,7 @@ class Anomaly:
     """Index of the first anomalous point."""
     end: int
     """Index of the last anomalous point."""
-    direction: str
-    """up or down."""
+    direction: Direction
     observed: float
     expected: float
     size: float
@@ -40,9 +43,6 @@ class Anomaly:
     """Robust z-score at the strongest point."""
     confidence: float
     """Probability, under the baseline's noise, that a deviation this large is not chance."""
-
-    def as_dict(self) -> dict[str, object]:
-        return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in self.__dict__.items()}
 
 
 def season_length(times: np.ndarray) -> int:
@@ -236,10 +236,6 @@ def _trailing(values: np.ndarray, window: int, reducer: object) -> np.ndarray:
     return out
 
 
-def _nanmedian(values: np.ndarray) -> float:
-    return float(np.median(values)) if len(values) else float("nan")
-
-
 def _mad(values: np.ndarray) -> float:
     return float(1.4826 * np.median(np.abs(values - np.median(values)))) if len(values) >= 5 else float("nan")
 
@@ -252,33 +248,31 @@ def _nanmedian_rows(lags: np.ndarray) -> np.ndarray:
         return np.nanmedian(np.where(counts >= 2, lags, np.nan), axis=0)
 
 
-def series_anomalies(result: dict[str, object], *, threshold: float = THRESHOLD) -> list[dict[str, object]]:
-    """Anomaly events in each group of an ``analytics.metrics.series`` result."""
-    from datetime import datetime
-
-    found: list[dict[str, object]] = []
-    rate = result["metric"]["kind"] == "rate"  # type: ignore[index]
-    for group in result["groups"]:  # type: ignore[attr-defined]
-        points = [p for p in group["points"] if p["value"] is not None]
+def series_anomalies(series: MetricSeries, *, threshold: float = THRESHOLD) -> AnomalyReport:
+    """Anomaly events in each group of a metric series (groups with fewer than 10 values are skipped)."""
+    kind = series.metric.kind
+    events: list[AnomalyEvent] = []
+    for group in series.groups:
+        points = [p for p in group.points if p.value is not None]
         if len(points) < 10:
             continue
-        times = np.array([datetime.fromisoformat(p["start"]).timestamp() for p in points])
-        values = np.array([p["value"] for p in points], dtype=float)
-        counts = np.array([p["denominator"] for p in points], dtype=float) if rate else None
-        events, _ = detect(
-            times,
-            values,
-            denominators=counts,
-            counts=result["metric"]["kind"] == "count",  # type: ignore[index]
-            threshold=threshold,
-        )
-        for event in events:
-            found.append(
-                {
-                    "group": group["group"],
-                    "start": points[event.start]["start"],
-                    "end": points[event.end]["start"],
-                    **{k: v for k, v in event.as_dict().items() if k not in ("start", "end")},
-                }
+        times = np.array([datetime.fromisoformat(p.start).timestamp() for p in points])
+        values = np.array([p.value for p in points], dtype=float)
+        counts = np.array([p.denominator for p in points], dtype=float) if kind == "rate" else None
+        found, _ = detect(times, values, denominators=counts, counts=kind == "count", threshold=threshold)
+        events += [
+            AnomalyEvent(
+                group=group.group,
+                start=points[event.start].start,
+                end=points[event.end].start,
+                direction=event.direction,
+                observed=round(event.observed, 4),
+                expected=round(event.expected, 4),
+                size=round(event.size, 4),
+                relative=None if event.relative is None else round(event.relative, 4),
+                score=round(event.score, 4),
+                confidence=round(event.confidence, 4),
             )
-    return found
+            for event in found
+        ]
+    return AnomalyReport(metric=series.metric.name, threshold=threshold, events=events)

@@ -11,16 +11,16 @@ from __future__ import annotations
 
 import math
 from datetime import date
-from typing import Any
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 import numpy as np
 from scipy import stats
 
-from deskops.analytics import columns
 from deskops.analytics import frame as frames
-from deskops.analytics.columns import Dictionary
+from deskops.analytics.columns import ABSENT, ColumnStore, Dictionary
 from deskops.analytics.metrics import check_period
+from deskops.domain.analytics import Association, AttributeProfile, AttributeReport, ValueShare
 from deskops.store.repositories import WorkspaceScope
 
 BUILT_IN = ("channel", "topic", "product_area", "language", "team", "plan", "region", "company_size")
@@ -29,11 +29,12 @@ MAX_LEVELS = 20
 EMPTY_COVERAGE = 0.01
 HIGH_CARDINALITY = 50
 MIRRORS = 0.95
+Signal = Literal["empty", "none", "weak", "moderate", "strong"]
 
 
 def attribute_report(
-    scope: WorkspaceScope, *, start: date, end: date, today: date | None = None
-) -> dict[str, Any]:
+    scope: WorkspaceScope, *, columns: ColumnStore, start: date, end: date, today: date | None = None
+) -> AttributeReport:
     """One row per attribute, strongest association with escalation first."""
     period, notices = check_period(start, end, today=today)
     start_utc, end_utc = period.bounds(ZoneInfo(scope.workspace.time_zone))
@@ -42,31 +43,31 @@ def attribute_report(
     ai, escalated = snap.columns["ai_involved"][i:j], snap.columns["escalated"][i:j]
     names = [
         *BUILT_IN,
-        *(n for n in snap.custom_attributes if (snap.columns[n][i:j] != columns.ABSENT).any()),
+        *(n for n in snap.custom_attributes if (snap.columns[n][i:j] != ABSENT).any()),
     ]
     rows = [
         _describe(name, snap.columns[name][i:j], snap.dictionaries[name], ai, escalated) for name in names
     ]
-    rows.sort(key=lambda r: (r["effectively_empty"], -(r["association"]["cramers_v"] or 0.0), r["attribute"]))
-    return {
-        "workspace": scope.workspace.name,
-        "period": period.as_dict(),
-        "conversations": j - i,
-        "outcome": "escalated (among AI-involved conversations)",
-        "attributes": rows,
-        "notices": notices,
-    }
+    rows.sort(key=lambda r: (r.effectively_empty, -(r.association.cramers_v or 0.0), r.attribute))
+    return AttributeReport(
+        workspace=scope.workspace.name,
+        period=period.range(),
+        conversations=j - i,
+        outcome="escalated (among AI-involved conversations)",
+        attributes=rows,
+        notices=notices,
+    )
 
 
-def _source(name: str) -> str:
+def _source(name: str) -> Literal["conversation", "customer"]:
     if "." in name:
-        return name.split(".")[0]
+        return "customer" if name.startswith("customer.") else "conversation"
     return "customer" if name in ("plan", "region", "company_size") else "conversation"
 
 
 def _describe(
     name: str, codes: np.ndarray, dictionary: Dictionary, ai: np.ndarray, escalated: np.ndarray
-) -> dict[str, Any]:
+) -> AttributeProfile:
     """Coverage, type, cardinality, top values and association of one coded column.
 
     Values are counted by their text (lists joined by commas); ties among equally
@@ -95,24 +96,24 @@ def _describe(
     # one value everywhere, or almost nothing populated, says nothing.
     empty = coverage < EMPTY_COVERAGE or distinct == 0 or (distinct == 1 and coverage > 1 - EMPTY_COVERAGE)
     top = used[np.lexsort((used, -counts[used]))][:5]
-    association: dict[str, Any] = {"cramers_v": None, "mutual_information_bits": None, "p_value": None}
+    association = Association(cramers_v=None, mutual_information_bits=None, p_value=None)
     if not empty and ai.any():
         levels = _levels(codes, present, key_codes, counts, dictionary, kind)
         association = _association(levels[ai], escalated[ai])
-    return {
-        "attribute": name,
-        "source": _source(name),
-        "type": kind,
-        "coverage": round(coverage, 4),
-        "cardinality": distinct,
-        "high_cardinality": distinct > HIGH_CARDINALITY,
-        "effectively_empty": empty,
-        "top_values": [{"value": keys[k], "share": round(int(counts[k]) / n, 4)} for k in top],
-        "association": association,
-        "signal": _signal(association["cramers_v"], empty),
+    return AttributeProfile(
+        attribute=name,
+        source=_source(name),
+        type=kind,
+        coverage=round(coverage, 4),
+        cardinality=distinct,
+        high_cardinality=distinct > HIGH_CARDINALITY,
+        effectively_empty=empty,
+        top_values=[ValueShare(value=keys[k], share=round(int(counts[k]) / n, 4)) for k in top],
+        association=association,
+        signal=_signal(association.cramers_v, empty),
         # Filled in because of the outcome (e.g. the team that took over): not an explanation of it.
-        "mirrors_outcome": bool((association["cramers_v"] or 0.0) >= MIRRORS),
-    }
+        mirrors_outcome=bool((association.cramers_v or 0.0) >= MIRRORS),
+    )
 
 
 def _levels(
@@ -143,15 +144,16 @@ def _levels(
     return levels
 
 
-def _association(levels: np.ndarray, outcome: np.ndarray) -> dict[str, Any]:
+def _association(levels: np.ndarray, outcome: np.ndarray) -> Association:
     """Cramér's V, mutual information and the chi-squared p-value of levels (small ints) × outcome."""
+    none = Association(cramers_v=0.0, mutual_information_bits=0.0, p_value=None)
     if not len(levels):
-        return {"cramers_v": 0.0, "mutual_information_bits": 0.0, "p_value": None}
+        return none
     table = np.bincount(levels * 2 + outcome, minlength=2 * (int(levels.max()) + 1)).reshape(-1, 2)
     table = table[table.sum(axis=1) > 0].astype(float)
     table = table[:, table.sum(axis=0) > 0]
     if min(table.shape) < 2:
-        return {"cramers_v": 0.0, "mutual_information_bits": 0.0, "p_value": None}
+        return none
     chi2, p, _, _ = stats.chi2_contingency(table, correction=False)
     total = table.sum()
     v = math.sqrt(chi2 / (total * (min(table.shape) - 1)))
@@ -159,14 +161,12 @@ def _association(levels: np.ndarray, outcome: np.ndarray) -> dict[str, Any]:
     expected = joint.sum(axis=1, keepdims=True) @ joint.sum(axis=0, keepdims=True)
     nonzero = joint > 0
     mutual = float((joint[nonzero] * np.log2(joint[nonzero] / expected[nonzero])).sum())
-    return {
-        "cramers_v": round(v, 4),
-        "mutual_information_bits": round(mutual, 5),
-        "p_value": round(float(p), 6),
-    }
+    return Association(
+        cramers_v=round(v, 4), mutual_information_bits=round(mutual, 5), p_value=round(float(p), 6)
+    )
 
 
-def _signal(v: float | None, empty: bool) -> str:
+def _signal(v: float | None, empty: bool) -> Signal:
     if empty:
         return "empty"
     if v is None or v < 0.05:

@@ -8,11 +8,16 @@ rate; ``value`` names the column averaged or summarised. Conditions are
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
+from deskops.domain.analytics import MetricInfo
+from deskops.domain.types import MetricKind
+from deskops.errors import InvalidInput
+from deskops.hookspecs import hookimpl
+
 Condition = tuple[str, str, object]
-Kind = Literal["count", "rate", "mean", "quantile", "per_customer"]
 
 ATTRIBUTES = (
     "channel",
@@ -34,7 +39,7 @@ class Metric:
     name: str
     label: str
     unit: str
-    kind: Kind
+    kind: MetricKind
     good: Literal["up", "down"] | None
     """Which direction is an improvement (None: neither, e.g. volume)."""
     description: str
@@ -44,17 +49,17 @@ class Metric:
     quantile: float | None = None
     breakdowns: tuple[str, ...] = ATTRIBUTES
 
-    def describe(self) -> dict[str, object]:
+    def describe(self) -> MetricInfo:
         """What a reader of a result needs to know about the metric."""
-        return {
-            "name": self.name,
-            "label": self.label,
-            "unit": self.unit,
-            "kind": self.kind,
-            "good": self.good,
-            "description": self.description,
-            "breakdowns": list(self.breakdowns),
-        }
+        return MetricInfo(
+            name=self.name,
+            label=self.label,
+            unit=self.unit,
+            kind=self.kind,
+            good=self.good,
+            description=self.description,
+            breakdowns=list(self.breakdowns),
+        )
 
 
 CLOSED: Condition = ("outcome", "!=", None)
@@ -211,13 +216,20 @@ METRICS: tuple[Metric, ...] = (
 BY_NAME = {metric.name: metric for metric in METRICS}
 
 
-class UnknownMetric(ValueError):
-    pass
+class UnknownMetric(InvalidInput):
+    """A metric name the catalog does not have."""
 
 
 def metric(name: str) -> Metric:
-    """The metric called ``name``; the error lists the valid names."""
+    """A built-in metric by name (callers with services use ``services.registry.metric``)."""
     try:
         return BY_NAME[name]
     except KeyError:
         raise UnknownMetric(f"unknown metric {name!r}: use one of {', '.join(BY_NAME)}") from None
+
+
+@hookimpl
+def register_metrics(register: Callable[[Metric], None]) -> None:
+    """The built-in catalog registers through the plugin surface like any plugin."""
+    for built_in in METRICS:
+        register(built_in)

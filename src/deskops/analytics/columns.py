@@ -14,30 +14,27 @@ to conversations or customers bumps (``store.repositories.revisions``):
 - anything else (a conversation or customer changed, a recreated workspace): the
   snapshot is rebuilt from the database.
 
-Snapshots of a SQLite database are persisted beside the file
-(``<db>.analytics/<workspace>/``) as one ``.npy`` per column plus a manifest swapped
-in with ``os.replace``, so a new process starts from disk and a crash never leaves
-half a snapshot. Other databases keep them in memory for the life of the process.
-The snapshot is a cache: deleting the folder loses nothing.
+Snapshots are persisted in the data folder (``DATA_DIR/stores/<database>/analytics/<workspace>/``,
+see ``bootstrap.Services``) as one ``.npy`` per column plus a manifest swapped in with
+``os.replace``, so a new process starts from disk and a crash never leaves half a
+snapshot. The snapshot is a cache: deleting the folder loses nothing.
 """
 
 from __future__ import annotations
 
 import fcntl
 import json
-import os
 import shutil
 import threading
 import uuid
-import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, TypedDict
 
 import numpy as np
-from sqlalchemy.engine import Engine
 
+from deskops.files import fsync, replace_atomically
 from deskops.store.repositories import DataRevision, WorkspaceScope
 
 FORMAT = 1
@@ -51,6 +48,15 @@ ABSENT = -2
 """Code of a custom attribute whose key is not in the record at all."""
 PERSIST_EVERY = 20_000
 """Appended rows held only in memory before the snapshot on disk is rewritten."""
+
+
+class DictionaryDocument(TypedDict):
+    """A ``Dictionary`` as stored in a snapshot's ``dictionaries.json``."""
+
+    custom: bool
+    values: list[Any]
+    kinds: list[str]
+    numbers: list[float | None]
 
 
 @dataclass
@@ -104,7 +110,7 @@ class Dictionary:
             self.custom, list(self.values), list(self.kinds), list(self.numbers), dict(self._index)
         )
 
-    def as_json(self) -> dict[str, Any]:
+    def as_json(self) -> DictionaryDocument:
         return {
             "custom": self.custom,
             "values": self.values,
@@ -113,7 +119,7 @@ class Dictionary:
         }
 
     @classmethod
-    def from_json(cls, document: dict[str, Any]) -> Dictionary:
+    def from_json(cls, document: DictionaryDocument) -> Dictionary:
         d = cls(
             custom=document["custom"],
             values=list(document["values"]),
@@ -335,7 +341,7 @@ def _save_locked(snapshot: Snapshot, folder: Path) -> None:
     with open(staging / "dictionaries.json", "w") as handle:
         json.dump({name: d.as_json() for name, d in snapshot.dictionaries.items()}, handle)
     for path in staging.iterdir():
-        _fsync(path)
+        fsync(path)
     manifest = {
         "format": FORMAT,
         "generation": generation,
@@ -346,10 +352,7 @@ def _save_locked(snapshot: Snapshot, folder: Path) -> None:
         "max_id": snapshot.max_id,
         "files": names,
     }
-    temporary = folder / f"manifest.{generation}.tmp"
-    temporary.write_text(json.dumps(manifest))
-    _fsync(temporary)
-    os.replace(temporary, folder / "manifest.json")
+    replace_atomically(folder / "manifest.json", json.dumps(manifest))
     snapshot.persisted_rows = len(snapshot)
     for stale in folder.iterdir():
         if stale.name != generation and (stale.name.startswith("gen-") or stale.name.endswith(".tmp")):
@@ -389,35 +392,38 @@ def load(folder: Path) -> Snapshot | None:
     return snapshot
 
 
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 # ------------------------------------------------------------------------------------------- serving
 
 
 class ColumnStore:
-    """Current snapshots, per workspace, kept in memory and (for SQLite files) on disk."""
+    """Current snapshots, per workspace, kept in memory and (when ``root`` is set) on disk.
+
+    ``bootstrap.Services.columns`` makes one per database, rooted in the settings' data
+    folder; nothing else keeps snapshots.
+    """
 
     def __init__(self, root: Path | None) -> None:
         self.root = root
         self._snapshots: dict[str, Snapshot] = {}
         self._lock = threading.Lock()
-        self.last_action = ""
-        """What the last ``snapshot()`` call did: served, appended, loaded or built (for tests, benches)."""
 
-    def snapshot(self, scope: WorkspaceScope, *, rebuild: bool = False) -> Snapshot:
+    def close(self) -> None:
+        """Forget the snapshots held in memory (the files stay)."""
+        with self._lock:
+            self._snapshots.clear()
+
+    def snapshot(self, scope: WorkspaceScope) -> Snapshot:
         """The workspace's snapshot as of the scope's transaction, brought up to date first."""
+        return self.refresh(scope).snapshot
+
+    def refresh(self, scope: WorkspaceScope, *, rebuild: bool = False) -> Refresh:
+        """Bring the workspace's snapshot up to date (or rebuild it) and say what that took."""
         revision = scope.revisions.current()  # before any row is read: a later write is caught next time
         name = scope.workspace.name
         folder = self.root / name if self.root else None
         with self._lock:
             current = self._snapshots.get(name)
-            action = "served"
+            action: Action = "served"
             if current is None and folder is not None and not rebuild:
                 current, action = load(folder), "loaded"
             if (
@@ -436,26 +442,16 @@ class ColumnStore:
             ):
                 save(current, folder)
             self._snapshots[name] = current
-            self.last_action = action
-            return current
+            return Refresh(current, action)
 
 
-_STORES: weakref.WeakKeyDictionary[Engine, ColumnStore] = weakref.WeakKeyDictionary()
-_STORES_LOCK = threading.Lock()
+Action = Literal["served", "loaded", "appended", "built"]
 
 
-def store_for(scope: WorkspaceScope) -> ColumnStore:
-    """The column store of the scope's engine (persisted beside a SQLite file), made on first use."""
-    engine = scope.connection.engine
-    url = engine.url
-    persisted = url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:")
-    with _STORES_LOCK:
-        store = _STORES.get(engine)
-        if store is None:
-            store = _STORES[engine] = ColumnStore(Path(f"{url.database}.analytics") if persisted else None)
-        return store
+@dataclass(frozen=True)
+class Refresh:
+    """A snapshot brought up to date, and what that took."""
 
-
-def snapshot(scope: WorkspaceScope, *, rebuild: bool = False) -> Snapshot:
-    """Shorthand for ``store_for(scope).snapshot(scope)``."""
-    return store_for(scope).snapshot(scope, rebuild=rebuild)
+    snapshot: Snapshot
+    action: Action
+    """served (already current), loaded (from disk), appended (new rows merged) or built (from the DB)."""

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Literal
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -12,11 +11,8 @@ import numpy as np
 from deskops.analytics import columns
 from deskops.analytics.catalog import Condition
 from deskops.analytics.columns import Dictionary
-from deskops.store.repositories import WorkspaceScope
-
-Granularity = Literal["hour", "day", "week", "month"]
-GRANULARITIES: tuple[str, ...] = ("hour", "day", "week", "month")
-
+from deskops.domain.types import GRANULARITIES, Granularity
+from deskops.errors import InvalidInput
 
 COLUMNS = (
     "created",
@@ -130,12 +126,9 @@ def microseconds(moment: datetime) -> int:
     return round(moment.timestamp() * 1_000_000)
 
 
-def load(
-    scope: WorkspaceScope, start: datetime, end: datetime, snapshot: columns.Snapshot | None = None
-) -> Frame:
-    """Conversations created in [start, end) (aware datetimes), as views into the workspace's snapshot
-    (``snapshot`` when given: frames meant to be compared must share one)."""
-    snap = snapshot or columns.snapshot(scope)
+def load(snap: columns.Snapshot, start: datetime, end: datetime) -> Frame:
+    """Conversations created in [start, end) (aware datetimes), as views into a workspace's snapshot
+    (frames meant to be compared must share one: the same codes)."""
     i, j = snap.span(microseconds(start), microseconds(end))
     return Frame(
         {name: snap.columns[name][i:j] for name in COLUMNS},
@@ -143,14 +136,14 @@ def load(
     )
 
 
-def bucket_starts(start: date, end: date, granularity: str, tz: ZoneInfo) -> list[datetime]:
+def bucket_starts(start: date, end: date, granularity: Granularity, tz: ZoneInfo) -> list[datetime]:
     """Local bucket boundaries covering the days start..end (inclusive), plus the closing boundary.
 
     Days, weeks (ISO, Monday first) and months follow the workspace's calendar, so a
     day is 23 or 25 hours long across daylight-saving changes.
     """
     if granularity not in GRANULARITIES:
-        raise ValueError(f"unknown granularity {granularity!r}: use one of {', '.join(GRANULARITIES)}")
+        raise InvalidInput(f"unknown granularity {granularity!r}: use one of {', '.join(GRANULARITIES)}")
     last = end + timedelta(days=1)
     if granularity == "hour":
         first = datetime.combine(start, datetime.min.time(), tz).astimezone(UTC)

@@ -5,15 +5,29 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
 from scipy import stats
 
-from deskops.analytics import cohorts, columns
+from deskops.analytics import cohorts
 from deskops.analytics import frame as frames
-from deskops.analytics.catalog import ATTRIBUTES, Metric, metric
+from deskops.analytics.catalog import ATTRIBUTES, Metric
+from deskops.analytics.columns import ColumnStore, Snapshot
+from deskops.domain.analytics import (
+    Comparison,
+    MetricSeries,
+    MetricValue,
+    Mover,
+    Movers,
+    PeriodValue,
+    SeriesGroup,
+    SeriesPoint,
+    SignificanceTest,
+    Verdict,
+)
+from deskops.domain.types import DateRange, Granularity, rounded
+from deskops.errors import InvalidInput
 from deskops.store.repositories import WorkspaceScope
 
 MIN_SAMPLE = 30
@@ -25,7 +39,7 @@ OUTCOME_ATTRIBUTES = ("outcome", "team")
 """What happened in a conversation, not what came in: left out of top movers unless asked for."""
 
 
-class MetricQueryError(ValueError):
+class MetricQueryError(InvalidInput):
     """A metric query the caller has to fix."""
 
 
@@ -41,13 +55,18 @@ class Value:
     def thin(self) -> bool:
         return self.denominator < MIN_SAMPLE
 
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "value": _round(self.value),
-            "numerator": _round(self.numerator),
-            "denominator": self.denominator,
-            "thin": self.thin,
-        }
+    def result(self) -> MetricValue:
+        """The published figure (rounded)."""
+        return MetricValue(
+            value=rounded(self.value),
+            numerator=rounded(self.numerator),
+            denominator=self.denominator,
+            thin=self.thin,
+        )
+
+    def over(self, period: Period) -> PeriodValue:
+        """The published figure for one period of a comparison."""
+        return PeriodValue(start=period.start, end=period.end, **self.result().model_dump())
 
 
 def compute(m: Metric, f: frames.Frame) -> Value:
@@ -131,8 +150,8 @@ class Period:
         length = (self.end - self.start).days + 1
         return Period(self.start - timedelta(days=length), self.start - timedelta(days=1))
 
-    def as_dict(self) -> dict[str, str]:
-        return {"from": self.start.isoformat(), "to": self.end.isoformat()}
+    def range(self) -> DateRange:
+        return DateRange(start=self.start, end=self.end)
 
 
 def check_period(start: date, end: date, *, today: date | None = None) -> tuple[Period, list[str]]:
@@ -163,7 +182,7 @@ def _filtered(
     m: Metric,
     period: Period,
     filters: dict[str, str],
-    snapshot: columns.Snapshot | None = None,
+    snapshot: Snapshot,
 ) -> frames.Frame:
     """The period's conversations that pass the filters; ``cohort=NAME`` keeps the cohort's customers."""
     filters = dict(filters)
@@ -171,7 +190,7 @@ def _filtered(
     for name in filters:
         _check_attribute(name, m)
     start, end = period.bounds(ZoneInfo(scope.workspace.time_zone))
-    f = frames.load(scope, start, end, snapshot)
+    f = frames.load(snapshot, start, end)
     if filters:
         conditions = [(name, "==", _typed(name, value)) for name, value in filters.items()]
         f = f.take(f.mask(conditions))
@@ -192,27 +211,28 @@ def _typed(name: str, value: str) -> object:
 def series(
     scope: WorkspaceScope,
     *,
-    metric_name: str,
+    columns: ColumnStore,
+    metric: Metric,
     start: date,
     end: date,
-    granularity: str = "day",
+    granularity: Granularity = "day",
     by: str | None = None,
     filters: dict[str, str] | None = None,
     top: int = MAX_GROUPS,
     today: date | None = None,
-) -> dict[str, Any]:
+) -> MetricSeries:
     """The metric per time bucket (and per group of ``by``), every point with its denominator.
 
     ``by`` names one attribute or several joined by commas (``plan,region``): groups are
     then the combinations, labelled ``Free × EU``.
     """
-    m = metric(metric_name)
+    m = metric
     period, notices = check_period(start, end, today=today)
     attributes = [a.strip() for a in by.split(",")] if by else []
     for attribute in attributes:
         _check_attribute(attribute, m)
     tz = ZoneInfo(scope.workspace.time_zone)
-    f = _filtered(scope, m, period, filters or {})
+    f = _filtered(scope, m, period, filters or {}, columns.snapshot(scope))
     edges = frames.bucket_starts(period.start, period.end, granularity, tz)
     buckets = len(edges) - 1
     # Rows are in creation order, so each bucket is one run of rows: find the runs' ends.
@@ -230,26 +250,29 @@ def series(
         cells = _values(m, *sums)
         totals = _values(m, *(a.reshape(len(names), buckets).sum(axis=1) for a in sums))
     starts = [edges[i].astimezone(tz).isoformat() for i in range(buckets)]
-    out_groups = [
-        {
-            "group": label,
-            "total": totals[g].as_dict(),
-            "points": [{"start": starts[i], **cells[g * buckets + i].as_dict()} for i in range(buckets)],
-        }
+    groups = [
+        SeriesGroup(
+            group=label,
+            total=totals[g].result(),
+            points=[
+                SeriesPoint(start=starts[i], **cells[g * buckets + i].result().model_dump())
+                for i in range(buckets)
+            ],
+        )
         for g, label in enumerate(names)
     ]
-    return {
-        "metric": _describe(m),
-        "workspace": scope.workspace.name,
-        "time_zone": scope.workspace.time_zone,
-        "period": period.as_dict(),
-        "granularity": granularity,
-        "by": by,
-        "filters": filters or {},
-        "total": compute(m, f).as_dict(),
-        "groups": out_groups,
-        "notices": notices,
-    }
+    return MetricSeries(
+        metric=m.describe(),
+        workspace=scope.workspace.name,
+        time_zone=scope.workspace.time_zone,
+        period=period.range(),
+        granularity=granularity,
+        by=by,
+        filters=filters or {},
+        total=compute(m, f).result(),
+        groups=groups,
+        notices=notices,
+    )
 
 
 def _top_groups(
@@ -306,25 +329,22 @@ def _label(combination: int, parts: list[tuple[np.ndarray, list[str]]], sizes: l
     return " × ".join(names[d] for (_, names), d in zip(parts, reversed(digits), strict=True))
 
 
-def _describe(m: Metric) -> dict[str, Any]:
-    return m.describe()
-
-
 # ------------------------------------------------------------------------------------- comparison
 
 
 def compare(
     scope: WorkspaceScope,
     *,
-    metric_name: str,
+    columns: ColumnStore,
+    metric: Metric,
     start: date,
     end: date,
     filters: dict[str, str] | None = None,
     previous: tuple[date, date] | None = None,
     today: date | None = None,
-) -> dict[str, Any]:
+) -> Comparison:
     """This period against the previous one of the same length (or ``previous``), with a proper test."""
-    m = metric(metric_name)
+    m = metric
     current, notices = check_period(start, end, today=today)
     before = Period(*previous) if previous else current.previous()
     snapshot = columns.snapshot(scope)  # one snapshot for both periods: the same codes
@@ -332,50 +352,51 @@ def compare(
     now, then = compute(m, f_now), compute(m, f_before)
     test = _test(m, f_now, f_before, now, then, current, before)
     delta = None if now.value is None or then.value is None else now.value - then.value
-    verdict = "not enough data"
-    if test["p_value"] is not None:
-        if not test["significant"]:
+    verdict: Verdict = "not enough data"
+    if test.p_value is not None:
+        if not test.significant:
             verdict = "no significant change"
         elif m.good is None:
             verdict = "changed"
         else:
             verdict = "better" if (delta or 0) * (1 if m.good == "up" else -1) > 0 else "worse"
-    return {
-        "metric": _describe(m),
-        "workspace": scope.workspace.name,
-        "filters": filters or {},
-        "current": {**current.as_dict(), **now.as_dict()},
-        "previous": {**before.as_dict(), **then.as_dict()},
-        "change": _round(delta),
-        "relative_change": _round(delta / then.value) if delta is not None and then.value else None,
-        "test": test,
-        "verdict": verdict,
-        "notices": notices,
-    }
+    return Comparison(
+        metric=m.describe(),
+        workspace=scope.workspace.name,
+        filters=filters or {},
+        current=now.over(current),
+        previous=then.over(before),
+        change=rounded(delta),
+        relative_change=rounded(delta / then.value) if delta is not None and then.value else None,
+        test=test,
+        verdict=verdict,
+        notices=notices,
+    )
 
 
-def two_proportion_z_test(x1: int, n1: int, x0: int, n0: int) -> dict[str, Any]:
+def two_proportion_z_test(x1: int, n1: int, x0: int, n0: int) -> SignificanceTest:
     """Is x1/n1 different from x0/n0? Pooled z-test, with a Wald 95% interval for the difference."""
+    name = "two-proportion z-test"
     if min(x1, n1 - x1, x0, n0 - x0) < 5:
-        return {
-            "name": "two-proportion z-test",
-            "p_value": None,
-            "significant": False,
-            "reason": "fewer than 5 successes or failures in a period",
-        }
+        return SignificanceTest(
+            name=name,
+            p_value=None,
+            significant=False,
+            reason="fewer than 5 successes or failures in a period",
+        )
     pooled = (x1 + x0) / (n1 + n0)
     se = math.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n0))
     z = (x1 / n1 - x0 / n0) / se
     p = 2 * stats.norm.sf(abs(z))
     diff_se = math.sqrt(x1 / n1 * (1 - x1 / n1) / n1 + x0 / n0 * (1 - x0 / n0) / n0)
     low, high = (x1 / n1 - x0 / n0) + np.array([-1.96, 1.96]) * diff_se
-    return {
-        "name": "two-proportion z-test",
-        "statistic": _round(z),
-        "p_value": _round(p, 6),
-        "significant": bool(p < 0.05),
-        "ci95_change": [_round(low), _round(high)],
-    }
+    return SignificanceTest(
+        name=name,
+        statistic=rounded(z),
+        p_value=rounded(p, 6),
+        significant=bool(p < 0.05),
+        ci95_change=[rounded(low), rounded(high)],
+    )
 
 
 def _test(
@@ -386,14 +407,14 @@ def _test(
     then: Value,
     current: Period,
     before: Period,
-) -> dict[str, Any]:
+) -> SignificanceTest:
     if now.thin or then.thin:
-        return {
-            "name": None,
-            "p_value": None,
-            "significant": False,
-            "reason": f"fewer than {MIN_SAMPLE} conversations in a period",
-        }
+        return SignificanceTest(
+            name=None,
+            p_value=None,
+            significant=False,
+            reason=f"fewer than {MIN_SAMPLE} conversations in a period",
+        )
     if m.kind == "rate":
         return two_proportion_z_test(
             int(now.numerator or 0), now.denominator, int(then.numerator or 0), then.denominator
@@ -403,24 +424,26 @@ def _test(
         days_before = (before.end - before.start).days + 1
         total = now.denominator + then.denominator
         result = stats.binomtest(now.denominator, total, days_now / (days_now + days_before))
-        return {
-            "name": "exact test of equal daily rates (binomial, conditional on the total)",
-            "p_value": _round(float(result.pvalue), 6),
-            "significant": bool(result.pvalue < 0.05),
-        }
+        return SignificanceTest(
+            name="exact test of equal daily rates (binomial, conditional on the total)",
+            p_value=rounded(float(result.pvalue), 6),
+            significant=bool(result.pvalue < 0.05),
+        )
     if m.kind in ("mean", "quantile"):
         assert m.value is not None
         a = f_now[m.value][f_now.mask(m.where)]
         b = f_before[m.value][f_before.mask(m.where)]
         a, b = a[~np.isnan(a)], b[~np.isnan(b)]
         result = stats.mannwhitneyu(a, b, alternative="two-sided")
-        return {
-            "name": "Mann-Whitney U",
-            "statistic": _round(float(result.statistic)),
-            "p_value": _round(float(result.pvalue), 6),
-            "significant": bool(result.pvalue < 0.05),
-        }
-    return {"name": None, "p_value": None, "significant": False, "reason": f"no test for {m.kind} metrics"}
+        return SignificanceTest(
+            name="Mann-Whitney U",
+            statistic=rounded(float(result.statistic)),
+            p_value=rounded(float(result.pvalue), 6),
+            significant=bool(result.pvalue < 0.05),
+        )
+    return SignificanceTest(
+        name=None, p_value=None, significant=False, reason=f"no test for {m.kind} metrics"
+    )
 
 
 # ------------------------------------------------------------------------------------- top movers
@@ -429,7 +452,8 @@ def _test(
 def top_movers(
     scope: WorkspaceScope,
     *,
-    metric_name: str,
+    columns: ColumnStore,
+    metric: Metric,
     start: date,
     end: date,
     filters: dict[str, str] | None = None,
@@ -437,7 +461,7 @@ def top_movers(
     attributes: tuple[str, ...] | None = None,
     limit: int = 10,
     today: date | None = None,
-) -> dict[str, Any]:
+) -> Movers:
     """Which segment of which attribute explains most of the change since the previous period.
 
     A rate (or mean) R = sum over segments of w_s * r_s, with w_s the segment's share of
@@ -445,7 +469,7 @@ def top_movers(
     of R, and splits into a rate effect (mean weight x change of rate) and a mix effect
     (mean rate x change of weight). For counts a segment contributes its change in count.
     """
-    m = metric(metric_name)
+    m = metric
     if m.kind in ("quantile", "per_customer"):
         raise MetricQueryError(f"top movers need an additive metric; {m.name} is a {m.kind}")
     current, notices = check_period(start, end, today=today)
@@ -454,7 +478,7 @@ def top_movers(
     f_now, f_before = (_filtered(scope, m, p, filters or {}, snapshot) for p in (current, before))
     total_now, total_before = compute(m, f_now), compute(m, f_before)
     change = (total_now.value or 0.0) - (total_before.value or 0.0)
-    movers = []
+    movers: list[Mover] = []
     for attribute in attributes or [a for a in m.breakdowns if a not in OUTCOME_ATTRIBUTES]:
         _check_attribute(attribute, m)
         (codes_now, names), (codes_before, _) = f_now.codes(attribute), f_before.codes(attribute)
@@ -465,43 +489,42 @@ def top_movers(
         ) > 0
         for code in sorted(np.flatnonzero(seen), key=lambda c: names[c]):
             a, b = values_now[code], values_before[code]
+            contribution, rate_effect, mix_effect = _contribution(m, a, b, total_now, total_before)
             movers.append(
-                {
-                    "attribute": attribute,
-                    "segment": names[code],
-                    **_contribution(m, a, b, total_now, total_before),
-                    "current": a.as_dict(),
-                    "previous": b.as_dict(),
-                }
+                Mover(
+                    attribute=attribute,
+                    segment=names[code],
+                    contribution=contribution,
+                    rate_effect=rate_effect,
+                    mix_effect=mix_effect,
+                    current=a.result(),
+                    previous=b.result(),
+                    share_of_change=rounded(contribution / change) if change else None,
+                )
             )
-    movers.sort(key=lambda row: -row["contribution"] * (1 if change >= 0 else -1))
-    for row in movers:
-        row["share_of_change"] = _round(row["contribution"] / change) if change else None
-    return {
-        "metric": _describe(m),
-        "workspace": scope.workspace.name,
-        "current": {**current.as_dict(), **total_now.as_dict()},
-        "previous": {**before.as_dict(), **total_before.as_dict()},
-        "change": _round(change),
-        "movers": movers[:limit],
-        "notices": notices,
-    }
+    movers.sort(key=lambda row: -row.contribution * (1 if change >= 0 else -1))
+    return Movers(
+        metric=m.describe(),
+        workspace=scope.workspace.name,
+        current=total_now.over(current),
+        previous=total_before.over(before),
+        change=rounded(change),
+        movers=movers[:limit],
+        notices=notices,
+    )
 
 
-def _contribution(m: Metric, a: Value, b: Value, total_now: Value, total_before: Value) -> dict[str, Any]:
+def _contribution(
+    m: Metric, a: Value, b: Value, total_now: Value, total_before: Value
+) -> tuple[float, float | None, float | None]:
+    """(contribution, rate effect, mix effect); counts have no rate or mix effect."""
     if m.kind == "count":
-        return {"contribution": _round(a.denominator - b.denominator) or 0.0}
+        return rounded(a.denominator - b.denominator) or 0.0, None, None
     w1 = a.denominator / total_now.denominator if total_now.denominator else 0.0
     w0 = b.denominator / total_before.denominator if total_before.denominator else 0.0
     r1, r0 = a.value or 0.0, b.value or 0.0
-    return {
-        "contribution": _round(w1 * r1 - w0 * r0) or 0.0,
-        "rate_effect": _round((w0 + w1) / 2 * (r1 - r0)),
-        "mix_effect": _round((r0 + r1) / 2 * (w1 - w0)),
-    }
-
-
-def _round(value: float | None, digits: int = 4) -> float | None:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return None
-    return round(float(value), digits)
+    return (
+        rounded(w1 * r1 - w0 * r0) or 0.0,
+        rounded((w0 + w1) / 2 * (r1 - r0)),
+        rounded((r0 + r1) / 2 * (w1 - w0)),
+    )

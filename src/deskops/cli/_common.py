@@ -9,10 +9,12 @@ from datetime import date
 from typing import Annotated, Any, NoReturn
 
 import typer
+from pydantic import BaseModel
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from deskops.bootstrap import Services, build
+from deskops.errors import DeskopsError, InvalidInput
 
 err = Console(stderr=True)
 out = Console()
@@ -29,44 +31,48 @@ Workspace = Annotated[str, typer.Option("--workspace", "-w", help="Workspace nam
 Json = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
 
 
-class CommandError(Exception):
-    """An error the user can fix; printed without a traceback."""
-
-
 def fail(message: str, *, as_json: bool) -> NoReturn:
     if as_json:
         print(json.dumps({"error": message}))
-    err.print(f"[red]error:[/red] {message}", highlight=False)
+    err.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
     raise typer.Exit(1)
 
 
 @contextmanager
 def _services(db: str | None, *, as_json: bool) -> Iterator[Services]:
-    """Build the services and turn expected failures into one clear line and exit code 1."""
-    from deskops.importers import ImportFailed
-    from deskops.store.repositories import NotFound, UnknownWorkspace
+    """Build the services; the project's errors become one clear line and exit code 1.
 
-    services = build(database_url=db)
+    Only ``DeskopsError`` is caught: anything else is a bug and keeps its traceback.
+    """
+    with reported(as_json=as_json):
+        services = build(database_url=db)
+        try:
+            yield services
+        finally:
+            services.close()
+
+
+@contextmanager
+def reported(*, as_json: bool) -> Iterator[None]:
+    """Turn a ``DeskopsError`` raised inside into one line on stderr (and a JSON document) and exit 1."""
+    from deskops.importers import ImportFailed
+
     try:
-        yield services
+        yield
     except ImportFailed as exc:
         if as_json:
             print(json.dumps({"error": "import failed", "errors": [e.as_dict() for e in exc.errors]}))
-        err.print(f"[red]error:[/red] {exc}", highlight=False)
+        err.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
         raise typer.Exit(1) from None
-    except (
-        CommandError,
-        UnknownWorkspace,
-        NotFound,
-        OSError,
-        ValueError,
-    ) as exc:  # SearchError is a ValueError
-        fail(str(exc).strip("'\""), as_json=as_json)
-    finally:
-        services.close()
+    except DeskopsError as exc:
+        fail(str(exc), as_json=as_json)
 
 
-def _emit(document: dict[str, Any], *, as_json: bool, render: Callable[[dict[str, Any]], None]) -> None:
+def _emit(
+    result: BaseModel | dict[str, Any], *, as_json: bool, render: Callable[[dict[str, Any]], None]
+) -> None:
+    """Print a result: one JSON document with ``--json`` (a model is dumped as it is), else ``render`` it."""
+    document = result.model_dump(mode="json") if isinstance(result, BaseModel) else result
     if as_json:
         print(json.dumps(document, default=str))
     else:
@@ -97,7 +103,7 @@ def _parse_day(value: str | None, option: str) -> date | None:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise CommandError(f"{option} must be a date like 2026-10-01, not {value!r}") from None
+        raise InvalidInput(f"{option} must be a date like 2026-10-01, not {value!r}") from None
 
 
 @contextmanager

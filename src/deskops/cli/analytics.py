@@ -6,7 +6,7 @@ import json
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 import typer
 
@@ -27,6 +27,9 @@ from deskops.cli._common import (
     fail,
     out,
 )
+from deskops.domain.analytics import MetricSeries
+from deskops.domain.types import CHART_KINDS, GRANULARITIES, ChartKind, Granularity
+from deskops.errors import InvalidInput
 
 
 @app.command()
@@ -63,10 +66,11 @@ def metrics(
 ) -> None:
     """Metric series with denominators, breakdowns, period comparisons and top movers."""
     from deskops.analytics import metrics as engine
-    from deskops.analytics.catalog import ATTRIBUTES, METRICS
+    from deskops.analytics.catalog import ATTRIBUTES
 
     if list_:
-        catalog = [m.describe() for m in METRICS]
+        with _services(db, as_json=as_json) as services:
+            catalog = [m.describe().to_json() for m in services.registry.metrics.values()]
         _emit(
             {"metrics": catalog, "attributes": list(ATTRIBUTES)},
             as_json=as_json,
@@ -79,28 +83,47 @@ def metrics(
     with _services(db, as_json=as_json) as services, services.uow() as uow:
         start, end = _parse_period(from_, to)
         scope = uow.workspace(workspace)
+        chosen = services.registry.metric(metric)
+        document: dict[str, Any]
         if movers:
-            document = engine.top_movers(scope, metric_name=metric, start=start, end=end, filters=filters)
+            document = engine.top_movers(
+                scope, columns=services.columns, metric=chosen, start=start, end=end, filters=filters
+            ).to_json()
         elif compare:
-            document = engine.compare(scope, metric_name=metric, start=start, end=end, filters=filters)
+            document = engine.compare(
+                scope, columns=services.columns, metric=chosen, start=start, end=end, filters=filters
+            ).to_json()
         else:
-            document = engine.series(
+            series = engine.series(
                 scope,
-                metric_name=metric,
+                columns=services.columns,
+                metric=chosen,
                 start=start,
                 end=end,
-                granularity=granularity,
+                granularity=_granularity(granularity),
                 by=by,
                 filters=filters,
                 top=top,
             )
-            _add_anomalies_and_chart(
-                document,
+            document = _with_anomalies_and_chart(
+                series,
                 anomalies=anomalies,
                 chart=chart or ("line" if chart_html else None),
                 chart_html=chart_html,
             )
     _emit(document, as_json=as_json, render=_render_metrics)
+
+
+def _granularity(value: str) -> Granularity:
+    if value not in GRANULARITIES:
+        raise InvalidInput(f"unknown granularity {value!r}: use one of {', '.join(GRANULARITIES)}")
+    return cast(Granularity, value)
+
+
+def _chart_kind(value: str) -> ChartKind:
+    if value not in CHART_KINDS:
+        raise InvalidInput(f"unknown chart kind {value!r}: use one of {', '.join(CHART_KINDS)}")
+    return cast(ChartKind, value)
 
 
 def _render_metrics(d: dict[str, Any]) -> None:
@@ -175,24 +198,30 @@ def _formatter(unit: str) -> Callable[[float | None], str]:
     return shown
 
 
-def _add_anomalies_and_chart(
-    document: dict[str, Any], *, anomalies: bool, chart: str | None, chart_html: Path | None
-) -> None:
+def _with_anomalies_and_chart(
+    series: MetricSeries, *, anomalies: bool, chart: str | None, chart_html: Path | None
+) -> dict[str, Any]:
+    """The series document, plus ``anomalies`` (events) and ``chart`` (a plotly figure) when asked."""
     from deskops.analytics.anomalies import series_anomalies
     from deskops.analytics.charts import series_figure
 
-    found = series_anomalies(document) if anomalies else None
+    document = series.to_json()
+    found = series_anomalies(series).events if anomalies else None
     if found is not None:
-        document["anomalies"] = found
+        document["anomalies"] = [event.to_json() for event in found]
     if chart is None:
-        return
-    figure = series_figure(document, kind=chart, anomalies=found)
-    document["chart"] = figure
+        return document
+    figure = series_figure(series, kind=_chart_kind(chart), anomalies=found)
+    document["chart"] = figure.to_json()
     if chart_html is not None:
         import plotly.io
 
-        chart_html.parent.mkdir(parents=True, exist_ok=True)
-        chart_html.write_text(plotly.io.to_html(figure, include_plotlyjs=True, full_html=True))
+        try:
+            chart_html.parent.mkdir(parents=True, exist_ok=True)
+            chart_html.write_text(plotly.io.to_html(figure.to_json(), include_plotlyjs=True, full_html=True))
+        except OSError as exc:
+            raise InvalidInput(f"cannot write --chart-html {chart_html}: {exc.strerror}") from None
+    return document
 
 
 @app.command()
@@ -208,8 +237,8 @@ def attributes(
 
     with _services(db, as_json=as_json) as services, services.uow() as uow:
         start, end = _parse_period(from_, to)
-        document = attribute_report(uow.workspace(workspace), start=start, end=end)
-    _emit(document, as_json=as_json, render=_render_attributes)
+        report = attribute_report(uow.workspace(workspace), columns=services.columns, start=start, end=end)
+    _emit(report, as_json=as_json, render=_render_attributes)
 
 
 def _render_attributes(d: dict[str, Any]) -> None:
@@ -249,8 +278,8 @@ def articles(
 
     with _services(db, as_json=as_json) as services, services.uow() as uow:
         start, end = _parse_period(from_, to)
-        document = article_figures(uow.workspace(workspace), start=start, end=end)
-    _emit(document, as_json=as_json, render=_render_articles)
+        figures = article_figures(uow.workspace(workspace), start=start, end=end)
+    _emit(figures, as_json=as_json, render=_render_articles)
 
 
 def _render_articles(d: dict[str, Any]) -> None:

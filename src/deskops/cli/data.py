@@ -15,7 +15,6 @@ from deskops.cli._apps import (
     workspace_app,
 )
 from deskops.cli._common import (
-    CommandError,
     Db,
     Json,
     Workspace,
@@ -27,6 +26,7 @@ from deskops.cli._common import (
     out,
 )
 from deskops.domain.models import Role
+from deskops.errors import InvalidInput, NotFound
 
 if TYPE_CHECKING:
     from deskops.bootstrap import Services
@@ -66,7 +66,7 @@ def simulate(
         try:
             end_day = date.fromisoformat(end)
         except ValueError:
-            raise CommandError(f"--end must be a date like 2026-11-01, got {end!r}") from None
+            raise InvalidInput(f"--end must be a date like 2026-11-01, got {end!r}") from None
         config = SimulationConfig(
             seed=seed,
             conversations=conversations,
@@ -77,14 +77,12 @@ def simulate(
         )
         oracle = None
         if frontline:
-            from deskops.frontline.simulation import rates
-
-            embedder = services.search.embedder
+            from deskops.harness.frontline_outcomes import rates
 
             def oracle(plan: Any, start: Any, end: Any) -> Any:
                 # Inside the simulation's progress bar: a second live bar is not allowed.
                 err.print("running the front-line agent on every topic's opening messages ...")
-                return rates(plan, start, end, embedder=embedder)
+                return rates(plan, start, end, services=services)
 
         with services.uow() as uow, _progress("simulating", conversations) as progress:
             report = simulate_workspace(
@@ -114,25 +112,21 @@ def import_(
     as_json: Json = False,
 ) -> None:
     """Import conversations, articles or customers; all-or-nothing, idempotent by external id."""
-    from deskops.importers import Kind, Source, import_file
+    from deskops.importers import KINDS, Kind, import_file
 
-    if kind not in ("conversations", "articles", "customers"):
+    if kind not in KINDS:
         fail(f"--kind must be conversations, articles or customers, not {kind!r}", as_json=as_json)
-    if source not in ("generic", "zendesk"):
-        fail(f"--source must be generic or zendesk, not {source!r}", as_json=as_json)
-    with (
-        _services(db, as_json=as_json) as services,
-        services.uow() as uow,
-        _progress(f"importing {kind}", None) as progress,
-    ):
-        report = import_file(
-            uow=uow,
-            workspace=workspace,
-            path=path,
-            kind=cast(Kind, kind),  # both checked above
-            source=cast(Source, source),
-            progress=progress,
-        )
+    with _services(db, as_json=as_json) as services:
+        importer = services.registry.importer(source)
+        with services.uow() as uow, _progress(f"importing {kind}", None) as progress:
+            report = import_file(
+                uow=uow,
+                workspace=workspace,
+                path=path,
+                kind=cast(Kind, kind),  # checked above
+                importer=importer,
+                progress=progress,
+            )
         if kind != "articles":
             _refresh_rollups(services, workspace)
     document = report.model_dump(mode="json")
@@ -152,8 +146,8 @@ def summary(db: Db = None, workspace: Workspace = "demo", as_json: Json = False)
     from deskops.analytics.summary import workspace_summary
 
     with _services(db, as_json=as_json) as services, services.uow() as uow:
-        document = workspace_summary(uow.workspace(workspace))
-    _emit(document, as_json=as_json, render=_render_summary)
+        summary_ = workspace_summary(uow.workspace(workspace))
+    _emit(summary_, as_json=as_json, render=_render_summary)
 
 
 @app.command()
@@ -182,7 +176,7 @@ def demo(
                     progress=progress,
                 )
         with services.uow() as uow:
-            _render_summary(workspace_summary(uow.workspace(name)))
+            _render_summary(workspace_summary(uow.workspace(name)).to_json())
 
 
 def _render_summary(d: dict[str, Any]) -> None:
@@ -312,7 +306,7 @@ def member_token(
         scope = uow.workspace(workspace)
         member = scope.members.find(email)
         if member is None:
-            raise CommandError(f"{email} is not a member of {workspace}")
+            raise NotFound(f"{email} is not a member of {workspace}")
         issued = scope.members.issue_token(member.id, label=label)
         uow.commit()
     _emit(
@@ -351,12 +345,10 @@ def db_upgrade(db: Db = None, as_json: Json = False) -> None:
 @db_app.command("rollups")
 def db_rollups(workspace: Workspace = "demo", db: Db = None, as_json: Json = False) -> None:
     """Rebuild a workspace's analytics column snapshot (a cache of the database; writes keep it current)."""
-    from deskops.analytics import columns
-
     with _services(db, as_json=as_json) as services, services.uow() as uow:
         scope = uow.workspace(workspace)
         with _progress("building analytics columns", None):
-            snapshot = columns.snapshot(scope, rebuild=True)
+            snapshot = services.columns.refresh(scope, rebuild=True).snapshot
         document = {
             "workspace": workspace,
             "conversations": len(snapshot),
@@ -375,7 +367,5 @@ def db_rollups(workspace: Workspace = "demo", db: Db = None, as_json: Json = Fal
 
 def _refresh_rollups(services: Services, workspace: str) -> None:
     """Bring the analytics columns up to date after a write, so the first query is fast."""
-    from deskops.analytics import columns
-
     with services.uow() as uow, _progress("updating analytics columns", None):
-        columns.snapshot(uow.workspace(workspace))
+        services.columns.snapshot(uow.workspace(workspace))

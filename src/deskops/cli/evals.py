@@ -7,7 +7,6 @@ from typing import Annotated, Any
 
 import typer
 
-from deskops.bootstrap import build
 from deskops.cli._apps import (
     bench_app,
     eval_app,
@@ -15,9 +14,11 @@ from deskops.cli._apps import (
 from deskops.cli._common import (
     Json,
     _emit,
+    _services,
     err,
     fail,
     out,
+    reported,
 )
 
 
@@ -31,20 +32,15 @@ def eval_search(
     as_json: Json = False,
 ) -> None:
     """nDCG@10, recall@1/5/10 and MRR of BM25, dense and the hybrids on labelled query sets."""
-    from deskops.evals.datasets import DatasetMissing
-    from deskops.evals.search import DATASETS, load, run
+    from deskops.harness.eval_search import DATASETS, load, run
 
     names = list(DATASETS) if dataset == "all" else [dataset]
     if any(n not in DATASETS for n in names):
         fail(f"--dataset must be one of {', '.join(DATASETS)} or all, not {dataset!r}", as_json=as_json)
-    services = build()
     reports = []
-    try:
+    with _services(None, as_json=as_json) as services:
         for name in names:
-            try:
-                data = load(name, max_queries=max_queries)
-            except DatasetMissing as exc:
-                fail(str(exc), as_json=as_json)
+            data = load(name, max_queries=max_queries)
             reports.append(
                 run(
                     data,
@@ -54,8 +50,6 @@ def eval_search(
                     log=lambda line: err.print(line, highlight=False),
                 )
             )
-    finally:
-        services.close()
     _emit(
         {"evaluation": "search", "datasets": reports},
         as_json=as_json,
@@ -73,18 +67,15 @@ def eval_anomalies(
     as_json: Json = False,
 ) -> None:
     """Anomaly detection against a rolling z-score: NAB window precision/recall/F1 and simulated incidents."""
-    from deskops.evals.anomalies import run as run_anomalies
-    from deskops.evals.datasets import DatasetMissing
+    from deskops.harness.eval_anomalies import run as run_anomalies
 
-    try:
+    with reported(as_json=as_json):
         document = run_anomalies(
             nab=nab,
             simulated=simulated,
             threshold=threshold,
             log=lambda line: err.print(line, highlight=False),
         )
-    except DatasetMissing as exc:
-        fail(str(exc), as_json=as_json)
     _emit(document, as_json=as_json, render=lambda d: out.print_json(json.dumps(d)))
 
 
@@ -95,7 +86,7 @@ def bench_simulate(
     as_json: Json = False,
 ) -> None:
     """Simulate into fresh SQLite files: conversations/s, messages/s and peak memory per size."""
-    from deskops.simulate.bench import run_simulate_bench
+    from deskops.harness.bench_simulate import run_simulate_bench
 
     counts = _sizes(sizes, as_json=as_json)
     document = run_simulate_bench(counts, days=days, log=lambda line: err.print(line, highlight=False))
@@ -109,7 +100,7 @@ def bench_search(
     as_json: Json = False,
 ) -> None:
     """Index build throughput, query latency p50/p95 (with query encoding) and memory per index size."""
-    from deskops.search.bench import run_search_bench
+    from deskops.harness.bench_search import run_search_bench
 
     counts = _sizes(sizes, as_json=as_json)
     document = run_search_bench(counts, queries=queries, log=lambda line: err.print(line, highlight=False))
@@ -124,14 +115,15 @@ def bench_analytics(
     as_json: Json = False,
 ) -> None:
     """The standard analytics mix (by topic, plan x region, comparison + movers, attributes) beside DuckDB."""
-    from deskops.analytics.bench import run_analytics_bench
+    from deskops.harness.bench_analytics import run_analytics_bench
 
-    document = run_analytics_bench(
-        conversations=conversations,
-        days=days,
-        repeat=repeat,
-        log=lambda line: err.print(line, highlight=False),
-    )
+    with reported(as_json=as_json):
+        document = run_analytics_bench(
+            conversations=conversations,
+            days=days,
+            repeat=repeat,
+            log=lambda line: err.print(line, highlight=False),
+        )
     _emit(document, as_json=as_json, render=lambda d: out.print_json(json.dumps(d)))
 
 
@@ -154,15 +146,15 @@ def eval_frontline(
     as_json: Json = False,
 ) -> None:
     """Answer accuracy vs hand-over recall/precision over the confidence threshold (Banking77)."""
-    from deskops.evals.datasets import DatasetMissing
-    from deskops.evals.frontline import run_frontline_eval
+    from deskops.harness.eval_frontline import run_frontline_eval
 
-    try:
+    with _services(None, as_json=as_json) as services:
         document = run_frontline_eval(
-            max_queries=max_queries, seed=seed, log=lambda line: err.print(line, highlight=False)
+            max_queries=max_queries,
+            seed=seed,
+            log=lambda line: err.print(line, highlight=False),
+            embedder=services.search.embedder,
         )
-    except DatasetMissing as exc:
-        fail(str(exc), as_json=as_json)
     _emit(document, as_json=as_json, render=_render_frontline_eval)
 
 
@@ -189,11 +181,15 @@ def bench_frontline(
     as_json: Json = False,
 ) -> None:
     """p50/p95 of one offline front-line reply on a generated help center, search alone beside it."""
-    from deskops.evals.frontline import run_frontline_bench
+    from deskops.harness.bench_frontline import run_frontline_bench
 
     if articles < 1 or queries < 1:
         fail("--articles and --queries must be positive", as_json=as_json)
-    document = run_frontline_bench(
-        articles=articles, queries=queries, log=lambda line: err.print(line, highlight=False)
-    )
+    with _services(None, as_json=as_json) as services:
+        document = run_frontline_bench(
+            articles=articles,
+            queries=queries,
+            log=lambda line: err.print(line, highlight=False),
+            embedder=services.search.embedder,
+        )
     _emit(document, as_json=as_json, render=lambda d: out.print_json(json.dumps(d)))

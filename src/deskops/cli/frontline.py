@@ -7,10 +7,10 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from deskops.cli._apps import app
 from deskops.cli._common import (
-    CommandError,
     Db,
     Json,
     Workspace,
@@ -21,8 +21,8 @@ from deskops.cli._common import (
     err,
     out,
 )
-
-AUTHORS = ("customer", "ai_agent", "human_agent", "system")
+from deskops.domain.models import AuthorKind
+from deskops.errors import InvalidInput
 
 
 @app.command()
@@ -59,36 +59,40 @@ def answer(
             message_index=len(turns) if conversation else None,
         )
         reply = services.frontline.reply(workspace, inquiry, store=store)
-    document = {
-        "decision": reply.decision.value,
-        "reply": reply.text,
-        "reason": reply.reason,
-        "citations": reply.citations,
-        "trace_id": reply.trace_id,
-        "trace": reply.trace.model_dump(mode="json"),
-    }
-    _emit(document, as_json=as_json, render=_render_answer)
+    _emit(reply, as_json=as_json, render=_render_answer)
 
 
-def _history(path: Path | None) -> list[tuple[str, str]]:
+def _history(path: Path | None) -> list[tuple[AuthorKind, str]]:
     if path is None:
         return []
     try:
         items = json.loads(path.read_text())
-    except json.JSONDecodeError as exc:
-        raise CommandError(f"--history {path} is not JSON: {exc.msg} (line {exc.lineno})") from None
+    except OSError as exc:
+        raise InvalidInput(f"cannot read --history {path}: {exc.strerror}") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise InvalidInput(f"--history {path} is not JSON: {exc}") from None
     if not isinstance(items, list):
-        raise CommandError(f"--history {path} must hold a JSON list of messages")
+        raise InvalidInput(f"--history {path} must hold a JSON list of messages")
     turns = []
     for n, item in enumerate(items, 1):
-        if not (
-            isinstance(item, dict) and item.get("author") in AUTHORS and isinstance(item.get("text"), str)
-        ):
-            raise CommandError(
-                f"--history {path}: message {n} needs an author ({', '.join(AUTHORS)}) and a text"
-            )
-        turns.append((item["author"], item["text"]))
+        try:
+            turn = HistoryTurn.model_validate(item)
+        except ValidationError:
+            authors = ", ".join(a.value for a in AuthorKind)
+            raise InvalidInput(
+                f"--history {path}: message {n} needs an author ({authors}) and a text"
+            ) from None
+        turns.append((turn.author, turn.text))
     return turns
+
+
+class HistoryTurn(BaseModel):
+    """One earlier message in a ``--history`` file."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    author: AuthorKind
+    text: str
 
 
 def _render_answer(d: dict[str, Any]) -> None:
@@ -122,7 +126,7 @@ def traces(
     with _services(db, as_json=as_json) as services, services.uow() as uow:
         scope = uow.workspace(workspace)
         if decision is not None and decision not in Decision.__members__:
-            raise CommandError(
+            raise InvalidInput(
                 f"--decision must be one of {', '.join(Decision.__members__)}, not {decision!r}"
             )
         if conversation is not None:
@@ -167,24 +171,23 @@ def replay(
 ) -> None:
     """Replay a period's customer messages against current and candidate content: deltas per topic."""
     from deskops.analytics.metrics import check_period
-    from deskops.frontline.replay import CandidateError, load_candidate, run_replay
+    from deskops.frontline.replay import load_candidate
+    from deskops.frontline.replay import replay as run_replay
 
-    start, end = _parse_period(from_, to)
-    if limit < 1:
-        raise typer.BadParameter("--limit must be at least 1")
     with _services(db, as_json=as_json) as services:
+        start, end = _parse_period(from_, to)
+        if limit < 1:
+            raise InvalidInput("--limit must be at least 1")
         period, notices = check_period(start, end)
         for notice in notices:
             err.print(f"[yellow]note:[/yellow] {notice}", highlight=False)
-        with services.uow() as uow:
-            try:
-                changes = load_candidate(candidate, uow.workspace(workspace)) if candidate else None
-            except CandidateError as exc:
-                raise CommandError(str(exc)) from None
-        with _progress("replaying", None) as progress:
-            document = run_replay(
-                services,
-                workspace,
+        with services.uow() as uow, _progress("replaying", None) as progress:
+            scope = uow.workspace(workspace)
+            changes = load_candidate(candidate, scope) if candidate else None
+            report = run_replay(
+                agent=services.frontline,
+                search=services.search,
+                scope=scope,
                 start=period.start,
                 end=period.end,
                 candidate=changes,
@@ -192,7 +195,7 @@ def replay(
                 topic=topic,
                 progress=lambda done, total: progress(done),
             )
-    _emit(document, as_json=as_json, render=_render_replay)
+    _emit(report, as_json=as_json, render=_render_replay)
 
 
 def _render_replay(d: dict[str, Any]) -> None:

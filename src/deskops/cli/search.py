@@ -45,7 +45,7 @@ def search(
         response = services.search.search(
             workspace, query, k=k, filters=filters, method=method, progress=progress
         )
-    _emit(response.model_dump(mode="json"), as_json=as_json, render=_render_search)
+    _emit(response, as_json=as_json, render=_render_search)
 
 
 def _render_search(d: dict[str, Any]) -> None:
@@ -69,9 +69,9 @@ def _render_search(d: dict[str, Any]) -> None:
 def index_rebuild(workspace: Workspace = "demo", db: Db = None, as_json: Json = False) -> None:
     """Rebuild a workspace's search index from scratch (unchanged text is not re-embedded)."""
     with _services(db, as_json=as_json) as services, _stage_progress() as progress:
-        document = {"workspace": workspace, **services.search.rebuild(workspace, progress=progress)}
+        built = services.search.rebuild(workspace, progress=progress)
     _emit(
-        document,
+        built,
         as_json=as_json,
         render=lambda d: out.print(
             f"Indexed {d['chunks']:,} passages of {d['workspace']} in {d['segments']} segment(s)."

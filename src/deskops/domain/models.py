@@ -5,10 +5,20 @@ from __future__ import annotations
 import enum
 import re
 from datetime import date
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
+
+from deskops.domain.types import Omitted
+from deskops.errors import InvalidInput
 
 _WORKSPACE_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 
@@ -70,7 +80,9 @@ class Workspace(_Model):
 def validate_workspace_name(value: str) -> str:
     """Workspace names are lowercase slugs: they appear in URLs and file names."""
     if not _WORKSPACE_NAME.match(value):
-        raise ValueError(f"invalid workspace name {value!r}: use 1-63 lowercase letters, digits, '-' or '_'")
+        raise InvalidInput(
+            f"invalid workspace name {value!r}: use 1-63 lowercase letters, digits, '-' or '_'"
+        )
     return value
 
 
@@ -79,7 +91,7 @@ def validate_time_zone(value: str) -> str:
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValueError(f"unknown time zone {value!r} (use an IANA name like 'Europe/Berlin')") from exc
+        raise InvalidInput(f"unknown time zone {value!r} (use an IANA name like 'Europe/Berlin')") from exc
     return value
 
 
@@ -162,15 +174,58 @@ class ArticleVersion(Article):
     version: int = Field(ge=1)
 
 
+class RuleKind(enum.StrEnum):
+    """What a guidance rule does."""
+
+    handover = "handover"
+    """Hand the conversation to a person when the condition holds."""
+    forbidden = "forbidden"
+    """Subjects the agent must not answer (``keywords``); it hands over."""
+    tone = "tone"
+    """A wording instruction (given to a model; language rules honoured offline by handing over)."""
+    general = "general"
+    """Any other wording instruction."""
+
+
+SEGMENT_KEYS = ("plan", "region", "company_size", "channel", "product_area", "language")
+"""Condition keys that name a segment of customers or conversations (all must match)."""
+
+
+class RuleCondition(_Model):
+    """When a handover or forbidden rule applies; every key given must hold. Unknown keys are refused."""
+
+    # Keys left out are stored and shown as absent ({"keywords": [...]}), not as nulls.
+    keywords: list[str] | None = Omitted()
+    """Any of these words or phrases in the customer's messages."""
+    topic: str | None = Omitted()
+    """The conversation's topic (inferred), or a message about what the rule names."""
+    failed_answers: int | None = Omitted(ge=1)
+    """The customer said this many AI answers did not help."""
+    plan: str | None = Omitted()
+    region: str | None = Omitted()
+    company_size: str | None = Omitted()
+    channel: str | None = Omitted()
+    product_area: str | None = Omitted()
+    language: str | None = Omitted()
+
+    @field_validator("keywords", mode="before")
+    @classmethod
+    def _one_keyword_is_a_list(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
+
+    def segment(self) -> dict[str, str]:
+        """The segment keys this condition sets."""
+        return {k: v for k in SEGMENT_KEYS if (v := getattr(self, k)) is not None}
+
+
 class GuidanceRule(_Model):
-    external_id: str
+    external_id: str = Field(min_length=1, max_length=200)
     title: str
     body: str
     """The instruction as written for the front-line agent."""
-    kind: str = "general"
-    """tone, scope, handover or forbidden."""
-    condition: dict[str, Any] = Field(default_factory=dict)
-    """Segment the rule applies to, e.g. {"plan": "enterprise", "product_area": "billing"}."""
+    kind: RuleKind = RuleKind.general
+    condition: RuleCondition = Field(default_factory=RuleCondition)
+    """When the rule applies, e.g. {"plan": "Enterprise", "product_area": "billing"}."""
     enabled: bool = True
     updated_at: AwareDatetime
     version: int = 1
@@ -192,8 +247,25 @@ class Procedure(_Model):
     version: int = 1
 
 
+class FrontlineSettings(_Model):
+    """The front-line AI agent's settings document. Unknown keys are refused: a typo must not pass."""
+
+    enabled: bool = True
+    """False: the agent hands every conversation over."""
+    channels: list[str] | None = None
+    """Channels the agent answers on (None: all)."""
+    confidence_threshold: float | None = Field(default=None, ge=0.0, le=1.0)
+    """Answer only at this retrieval confidence or above (None: the agent's default)."""
+    handover_team: str | None = None
+    """Who hand-overs go to, named in the reasons."""
+    max_turns: int | None = Field(default=None, ge=1)
+    """Hand over once the AI has replied this many times in a conversation."""
+    languages: list[str] | None = None
+    """Languages the workspace serves (ISO 639-1)."""
+
+
 class AgentSettings(_Model):
-    settings: dict[str, Any]
+    settings: FrontlineSettings
     updated_at: AwareDatetime
     version: int = 1
 
@@ -235,6 +307,69 @@ class Decision(enum.StrEnum):
     handover = "handover"
 
 
+class PassageTrace(_Model):
+    """A retrieved passage as the decision saw it."""
+
+    id: str
+    title: str
+    section: str | None
+    score: float
+    bm25_rank: int | None
+    dense_rank: int | None
+
+
+class RuleTrace(_Model):
+    """One enabled guidance rule, checked against the conversation."""
+
+    id: str
+    version: int
+    kind: RuleKind
+    title: str
+    matched: bool
+    effect: str
+    """What it did, or why it did not apply."""
+
+
+class ProcedureTrace(_Model):
+    """The procedure in progress: which step, the data collected (names only) and missing."""
+
+    why: str
+    """Why the procedure applies: its topic, or a message about its subject."""
+    id: str
+    version: int
+    title: str
+    step: int
+    """1-based step being run."""
+    instruction: str | None
+    collected: list[str]
+    missing: list[str]
+    action: Literal["ask", "handover"]
+
+
+class TopicTrace(_Model):
+    """The inferred topic and how sure the vote was; keys that do not apply are left out."""
+
+    topic: str | None
+    """The topic used (None: not sure enough)."""
+    best: str | None = Omitted()
+    """The topic with the most votes, even under the share needed."""
+    share: float | None = Omitted()
+    """Its share of the votes."""
+    source: str
+    """given, or what voted (similar conversations, the best article's citations)."""
+    neighbours: int | None = Omitted()
+    """Similar past conversations that voted."""
+
+
+class TraceSignals(_Model):
+    """What was noticed in the customer's text: kinds, never values."""
+
+    injection: list[str] = Field(default_factory=list)
+    """Prompt-injection patterns found (they change nothing)."""
+    redacted: dict[str, int] = Field(default_factory=dict)
+    """Personal data and secrets replaced, by kind."""
+
+
 class DecisionTrace(_Model):
     """Why the front-line agent replied as it did: what "debug this conversation" reads.
 
@@ -248,16 +383,13 @@ class DecisionTrace(_Model):
     created_at: AwareDatetime
     query: str
     """The query as searched (redacted)."""
-    passages: list[dict[str, Any]] = Field(default_factory=list)
-    """id, title, section, score and fusion ranks of each retrieved passage."""
-    rules: list[dict[str, Any]] = Field(default_factory=list)
-    """Every enabled guidance rule considered: id, version, kind, whether it matched and its effect."""
-    procedure: dict[str, Any] | None = None
-    """The procedure in progress: id, version, step, data collected (names only) and missing."""
-    topic: dict[str, Any] | None = None
-    """The inferred topic and how sure (vote share among similar past conversations)."""
-    signals: dict[str, Any] = Field(default_factory=dict)
-    """Prompt-injection signals and redactions found in the customer's text (kinds, not values)."""
+    passages: list[PassageTrace] = Field(default_factory=list)
+    """Each retrieved passage with its score and fusion ranks."""
+    rules: list[RuleTrace] = Field(default_factory=list)
+    """Every enabled guidance rule considered: whether it matched and its effect."""
+    procedure: ProcedureTrace | None = None
+    topic: TopicTrace | None = None
+    signals: TraceSignals = Field(default_factory=TraceSignals)
     confidence: float
     threshold: float
     decision: Decision

@@ -28,17 +28,31 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import numpy as np
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from deskops.domain.models import Decision, DecisionTrace, GuidanceRule, Procedure
+from deskops.domain.models import (
+    AuthorKind,
+    Decision,
+    DecisionTrace,
+    FrontlineSettings,
+    GuidanceRule,
+    PassageTrace,
+    Procedure,
+    RuleKind,
+    TopicTrace,
+    TraceSignals,
+)
+from deskops.domain.search import SearchHit
+from deskops.domain.types import Result
+from deskops.errors import NotFound
 from deskops.frontline import compose, policy
 from deskops.frontline.guard import injection_signals, without_instructions
 from deskops.frontline.redact import redact
 from deskops.llm.client import ChatModel, ProviderError
-from deskops.search.service import SearchHit, SearchResponse
-from deskops.store.repositories import NotFound, WorkspaceScope
+from deskops.search.service import Retrieve
+from deskops.store.repositories import WorkspaceScope
 from deskops.store.uow import UnitOfWork
 
 DEFAULT_THRESHOLD = 0.85
@@ -56,32 +70,38 @@ TOPIC_TEMPERATURE = 0.05
 PASSAGES = 5
 
 
-@dataclass
-class Inquiry:
+class Inquiry(BaseModel):
     """A customer message and what the agent may know around it."""
 
+    model_config = ConfigDict(extra="forbid")
+
     message: str
-    history: list[tuple[str, str]] = field(default_factory=list)
+    history: list[tuple[AuthorKind, str]] = Field(default_factory=list)
     """Earlier messages of the conversation as (author kind, text), oldest first."""
-    customer: dict[str, Any] = field(default_factory=dict)
+    customer: dict[str, str | None] = Field(default_factory=dict)
     """plan, region, company_size of the customer, when known."""
     channel: str | None = None
     topic: str | None = None
     """The topic when something upstream already knows it; otherwise it is inferred."""
     conversation_external_id: str | None = None
-    message_index: int | None = None
-    at: datetime | None = None
+    message_index: int | None = Field(default=None, ge=0)
+    at: AwareDatetime | None = None
     """When the message was sent (replays); now by default."""
 
 
-@dataclass
-class Reply:
+class Reply(Result):
+    """What the agent does with one message, and why."""
+
     decision: Decision
-    text: str
+    text: str = Field(alias="reply")
+    """What the customer is sent."""
     reason: str
+    """Why, in one line (the rule, the procedure step, the confidence)."""
     citations: list[str]
-    trace: DecisionTrace
+    """``article:<id>`` of each article the answer comes from."""
     trace_id: int | None = None
+    """Id of the stored decision trace (None when not stored)."""
+    trace: DecisionTrace
 
 
 @dataclass
@@ -90,7 +110,7 @@ class Content:
 
     rules: list[GuidanceRule]
     procedures: list[Procedure]
-    settings: dict[str, Any]
+    settings: FrontlineSettings
     article: Callable[[str], compose.Article | None]
     """An article by external id: title and body as published. ``Content.current`` reads it through
     the scope (valid while its unit of work is open); ``FrontlineAgent.content`` through a fresh one."""
@@ -103,7 +123,7 @@ class Content:
         return cls(
             rules=scope.guidance.list(enabled=True),
             procedures=[p for p in scope.procedures.list() if p.enabled],
-            settings=settings.settings if settings else {},
+            settings=settings.settings if settings else FrontlineSettings(),
             article=lambda external_id: _article(scope, external_id),
         )
 
@@ -114,10 +134,6 @@ def _article(scope: WorkspaceScope, external_id: str) -> compose.Article | None:
     except NotFound:
         return None
     return compose.Article(external_id, found.title, found.body)
-
-
-Retrieve = Callable[[str, str, int, dict[str, str]], SearchResponse]
-"""(workspace, query, k, filters) -> hits: the search service, or a candidate index in experiments."""
 
 
 class FrontlineAgent:
@@ -144,6 +160,12 @@ class FrontlineAgent:
         """The same agent (model, embeddings, caches) searching through ``retrieve``: for candidates."""
         twin = copy.copy(self)
         twin._retrieve = retrieve
+        return twin
+
+    def offline(self) -> FrontlineAgent:
+        """The same agent without a language model: extractive answers (simulations, evaluations)."""
+        twin = copy.copy(self)
+        twin.model = None
         return twin
 
     def intent_vector(self, text: str) -> np.ndarray:
@@ -223,19 +245,18 @@ class FrontlineAgent:
             model=run.model_name,
             latency_ms=round((time.perf_counter() - began) * 1000, 2),
         )
-        return Reply(decision, text, reason, list(run.citations), trace)
+        return Reply(decision=decision, text=text, reason=reason, citations=list(run.citations), trace=trace)
 
 
-def _passage_trace(hit: SearchHit) -> dict[str, Any]:
-    why = hit.why
-    return {
-        "id": hit.id,
-        "title": hit.title,
-        "section": hit.section,
-        "score": round(hit.score, 4),
-        "bm25_rank": why.get("bm25_rank"),
-        "dense_rank": why.get("dense_rank"),
-    }
+def _passage_trace(hit: SearchHit) -> PassageTrace:
+    return PassageTrace(
+        id=hit.id,
+        title=hit.title,
+        section=hit.section,
+        score=round(hit.score, 4),
+        bm25_rank=hit.why.bm25_rank,
+        dense_rank=hit.why.dense_rank,
+    )
 
 
 class _Run:
@@ -248,15 +269,12 @@ class _Run:
         self.citations: list[str] = []
         self.rule_outcomes: list[policy.RuleOutcome] = []
         self.procedure: policy.ProcedureState | None = None
-        self.topic_trace: dict[str, Any] | None = None
+        self.topic_trace: TopicTrace | None = None
         self.model_name = "offline"
-        threshold = content.settings.get("confidence_threshold")
-        self.threshold = float(threshold) if isinstance(threshold, int | float) else agent.threshold
+        threshold = content.settings.confidence_threshold
+        self.threshold = threshold if threshold is not None else agent.threshold
         latest = redact(without_instructions(inquiry.message))
-        self.signals: dict[str, Any] = {
-            "injection": injection_signals(inquiry.message),
-            "redacted": latest.found,
-        }
+        self.signals = TraceSignals(injection=injection_signals(inquiry.message), redacted=latest.found)
         self.query = self._query(latest.text)
         # A conversation's topic and subject are set by how it opened: follow-ups ("it's INV-2093")
         # keep them. Redacted and cleaned once; rules and procedures all compare against it.
@@ -274,15 +292,15 @@ class _Run:
 
     def decide(self) -> tuple[Decision, str, str]:
         settings = self.content.settings
-        team = settings.get("handover_team") or "a person"
-        if settings.get("enabled") is False:
+        team = settings.handover_team or "a person"
+        if not settings.enabled:
             return self._handover(f"the AI agent is turned off in this workspace's settings ({team})")
-        channels = settings.get("channels")
+        channels = settings.channels
         if self.inquiry.channel and channels and self.inquiry.channel not in channels:
             return self._handover(f"the AI agent does not answer on {self.inquiry.channel}")
         ai_turns = sum(author == "ai_agent" for author, _ in self.inquiry.history)
-        max_turns = settings.get("max_turns")
-        if isinstance(max_turns, int) and ai_turns >= max_turns:
+        max_turns = settings.max_turns
+        if max_turns is not None and ai_turns >= max_turns:
             return self._handover(f"{ai_turns} AI replies already (the limit is {max_turns})")
 
         response = self.agent._retrieve(
@@ -312,8 +330,8 @@ class _Run:
         )
         self.rule_outcomes = policy.evaluate(self.content.rules, context)
         for outcome in self.rule_outcomes:
-            if outcome.matched and outcome.rule.kind in ("handover", "forbidden"):
-                verb = "out of scope" if outcome.rule.kind == "forbidden" else "handover rule"
+            if outcome.matched and outcome.rule.kind in (RuleKind.handover, RuleKind.forbidden):
+                verb = "out of scope" if outcome.rule.kind == RuleKind.forbidden else "handover rule"
                 return self._handover(f"{verb} '{outcome.rule.title}': {outcome.effect} ({team})")
 
         found = policy.procedure_for(context, self.content.procedures)
@@ -347,9 +365,9 @@ class _Run:
 
     def _topic(self) -> str | None:
         if self.inquiry.topic is not None:
-            self.topic_trace = {"topic": self.inquiry.topic, "source": "given"}
+            self.topic_trace = TopicTrace(topic=self.inquiry.topic, source="given")
             return self.inquiry.topic
-        wanted = any("topic" in (r.condition or {}) for r in self.content.rules) or bool(
+        wanted = any(r.condition.topic is not None for r in self.content.rules) or bool(
             self.content.procedures
         )
         if not wanted:
@@ -380,22 +398,20 @@ class _Run:
                 votes[topic] += weight * count / sum(cited.values())
         total = sum(votes.values())
         if not total:
-            self.topic_trace = {
-                "topic": None,
-                "source": "similar conversations",
-                "neighbours": len(response.hits),
-            }
+            self.topic_trace = TopicTrace(
+                topic=None, source="similar conversations", neighbours=len(response.hits)
+            )
             return None
         best = max(votes, key=lambda t: votes[t])
         share = votes[best] / total
         chosen = best if share >= TOPIC_SHARE else None
-        self.topic_trace = {
-            "topic": chosen,
-            "best": best,
-            "share": round(share, 3),
-            "source": "similar conversations" + (" and the best article's citations" if cited else ""),
-            "neighbours": len(response.hits),
-        }
+        self.topic_trace = TopicTrace(
+            topic=chosen,
+            best=best,
+            share=round(share, 3),
+            source="similar conversations" + (" and the best article's citations" if cited else ""),
+            neighbours=len(response.hits),
+        )
         return chosen
 
     def _intent(self, text: str) -> float:
@@ -450,7 +466,11 @@ class _Run:
         assert model is not None
         self.model_name = model.name
         passages = [compose.Passage(h.id, h.title, h.section, h.passage) for h in self.hits]
-        wording = [r.body for r in self.content.rules if r.kind in ("tone", "general", "forbidden")]
+        wording = [
+            r.body
+            for r in self.content.rules
+            if r.kind in (RuleKind.tone, RuleKind.general, RuleKind.forbidden)
+        ]
         history = [(author, redact(text).text) for author, text in self.inquiry.history]
         system, messages = compose.prompt(passages, redact(self.inquiry.message).text, history, wording)
         try:

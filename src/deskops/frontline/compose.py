@@ -11,11 +11,12 @@ number — that the cited passages do not support.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from deskops.frontline.guard import quote_customer
 from deskops.llm.client import ChatMessage
-from deskops.search._tokenize import tokenize
+from deskops.search.terms import tokenize
 
 _HEADING = re.compile(r"^#{1,6}\s+(.*)$")
 _ITEM = re.compile(r"^\s*(?:\d+[.)]|[-*])\s+(.*)$")
@@ -138,7 +139,7 @@ Never ask for full card numbers, PINs, passwords or one-time codes."""
 
 
 def prompt(
-    passages: list[Passage], message: str, history: list[tuple[str, str]], wording_rules: list[str]
+    passages: list[Passage], message: str, history: Sequence[tuple[str, str]], wording_rules: list[str]
 ) -> tuple[str, list[ChatMessage]]:
     """The system prompt and the user turn; customer text must already be redacted."""
     system = SYSTEM.format(fence="<<<CUSTOMER_TEXT>>>")

@@ -13,9 +13,10 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import Generic, TypeVar
 
-import numpy as np
+from deskops.domain.replay import ExperimentSummary, Mismatch
+from deskops.domain.types import Latency
 
 In = TypeVar("In")
 Out = TypeVar("Out")
@@ -39,11 +40,13 @@ class Experiment(Generic[In, Out]):
     control: Callable[[In], Out]
     candidate: Callable[[In], Out]
     compare: Callable[[Out, Out], bool] = lambda a, b: a == b
-    describe: Callable[[In, Out, Out], dict[str, Any]] = lambda value, a, b: {}
+    describe: Callable[[In, Out, Out], Mismatch] = lambda value, a, b: Mismatch(
+        conversation=None, current={}, candidate={}
+    )
     """What to keep about a mismatch (for the summary)."""
     seed: int = 0
     observations: list[Observation[Out]] = field(default_factory=list)
-    mismatches: list[dict[str, Any]] = field(default_factory=list)
+    mismatches: list[Mismatch] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     _rng: random.Random = field(init=False)
 
@@ -78,27 +81,18 @@ class Experiment(Generic[In, Out]):
             return None, (time.perf_counter() - began) * 1000, f"{type(exc).__name__}: {exc}"
         return result, (time.perf_counter() - began) * 1000, None
 
-    def summary(self) -> dict[str, Any]:
+    def summary(self) -> ExperimentSummary:
         n = len(self.observations)
-
-        def timing(values: list[float]) -> dict[str, float | None]:
-            if not values:
-                return {"p50_ms": None, "p95_ms": None}
-            return {
-                "p50_ms": round(float(np.percentile(values, 50)), 2),
-                "p95_ms": round(float(np.percentile(values, 95)), 2),
-            }
-
         matched = sum(o.matched for o in self.observations)
-        return {
-            "experiment": self.name,
-            "runs": n,
-            "matched": matched,
-            "mismatched": n - matched - len(self.errors),
-            "candidate_errors": len(self.errors),
-            "match_rate": round(matched / n, 4) if n else None,
-            "control": timing([o.control_ms for o in self.observations]),
-            "candidate": timing([o.candidate_ms for o in self.observations if o.error is None]),
-            "first_mismatches": self.mismatches,
-            "first_errors": self.errors[:KEEP_MISMATCHES],
-        }
+        return ExperimentSummary(
+            experiment=self.name,
+            runs=n,
+            matched=matched,
+            mismatched=n - matched - len(self.errors),
+            candidate_errors=len(self.errors),
+            match_rate=round(matched / n, 4) if n else None,
+            control=Latency.of([o.control_ms for o in self.observations], digits=2),
+            candidate=Latency.of([o.candidate_ms for o in self.observations if o.error is None], digits=2),
+            first_mismatches=self.mismatches,
+            first_errors=self.errors[:KEEP_MISMATCHES],
+        )

@@ -14,7 +14,8 @@ Rules are data: ``kind`` says what a rule does and ``condition`` when it applies
   over when the agent cannot answer in the customer's language.
 
 A rule whose condition cannot be evaluated (a segment value that is unknown) does not
-apply, and the trace says so.
+apply, and the trace says so. Kinds and condition keys are typed (``domain.models.RuleKind``,
+``RuleCondition``): a rule with an unknown kind or key is refused when it is saved.
 """
 
 from __future__ import annotations
@@ -22,11 +23,15 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Literal
 
-from deskops.domain.models import GuidanceRule, Procedure
-
-SEGMENT_KEYS = ("plan", "region", "company_size", "channel", "product_area", "language")
+from deskops.domain.models import (
+    GuidanceRule,
+    Procedure,
+    ProcedureTrace,
+    RuleKind,
+    RuleTrace,
+)
 
 NOT_HELPFUL = re.compile(
     r"\b(did ?n[o']?t help|does ?n[o']?t help|not helpful|no help|that'?s not (it|what i)|"
@@ -163,15 +168,15 @@ class RuleOutcome:
     effect: str
     """What it did or why it did not apply."""
 
-    def as_trace(self) -> dict[str, Any]:
-        return {
-            "id": self.rule.external_id,
-            "version": self.rule.version,
-            "kind": self.rule.kind,
-            "title": self.rule.title,
-            "matched": self.matched,
-            "effect": self.effect,
-        }
+    def as_trace(self) -> RuleTrace:
+        return RuleTrace(
+            id=self.rule.external_id,
+            version=self.rule.version,
+            kind=self.rule.kind,
+            title=self.rule.title,
+            matched=self.matched,
+            effect=self.effect,
+        )
 
 
 def _keyword_hit(keywords: list[str], text: str) -> str | None:
@@ -188,20 +193,17 @@ def evaluate(rules: list[GuidanceRule], context: Context) -> list[RuleOutcome]:
 
 
 def _evaluate(rule: GuidanceRule, context: Context) -> RuleOutcome:
-    condition = rule.condition or {}
-    if rule.kind in ("tone", "general"):
+    condition = rule.condition
+    if rule.kind in (RuleKind.tone, RuleKind.general):
         return RuleOutcome(rule, True, "wording instruction")
-    if rule.kind not in ("handover", "forbidden"):
-        return RuleOutcome(rule, False, f"unknown rule kind {rule.kind!r}: ignored")
     reasons = []
-    if "keywords" in condition:
-        keywords = condition["keywords"]
-        hit = _keyword_hit([keywords] if isinstance(keywords, str) else list(keywords), context.customer_text)
+    if condition.keywords is not None:
+        hit = _keyword_hit(condition.keywords, context.customer_text)
         if hit is None:
             return RuleOutcome(rule, False, "no keyword in the customer's words")
         reasons.append(f"the customer wrote {hit!r}")
-    if "topic" in condition:
-        wanted = str(condition["topic"])
+    if condition.topic is not None:
+        wanted = condition.topic
         if context.topic == wanted:
             reasons.append(f"topic {wanted}")
         else:
@@ -210,17 +212,15 @@ def _evaluate(rule: GuidanceRule, context: Context) -> RuleOutcome:
                 similarity = f", similarity {score:.2f}" if score is not None else ""
                 return RuleOutcome(rule, False, f"topic is {context.topic or 'unknown'}{similarity}")
             reasons.append(f"the message is about {rule.title!r} (similarity {score:.2f})")
-    if "failed_answers" in condition:
-        if context.failed_answers < int(condition["failed_answers"]):
+    if condition.failed_answers is not None:
+        if context.failed_answers < condition.failed_answers:
             return RuleOutcome(rule, False, f"{context.failed_answers} unhelpful answer(s) so far")
         reasons.append(f"{context.failed_answers} answers did not help")
-    for key in SEGMENT_KEYS:
-        if key not in condition:
-            continue
+    for key, wanted_value in condition.segment().items():
         actual = context.segment.get(key)
         if actual is None:
             return RuleOutcome(rule, False, f"{key} unknown")
-        if str(actual).lower() != str(condition[key]).lower():
+        if str(actual).lower() != wanted_value.lower():
             return RuleOutcome(rule, False, f"{key} is {actual}")
         reasons.append(f"{key} {actual}")
     if not reasons:  # a handover or forbidden rule with no condition cannot be checked offline
@@ -282,34 +282,31 @@ def collected(required: list[str], customer_text: str) -> dict[str, bool]:
     return out
 
 
-HANDOVER_STEP = re.compile(r"\bhand (it )?over\b|\bto a person\b", re.I)
-
-
 @dataclass
 class ProcedureState:
     procedure: Procedure
     step: int
     """Index of the step to run now."""
     have: dict[str, bool]
-    action: str
-    """ask (for missing data), handover (the step says so, or it needs a person or a system)."""
+    action: Literal["ask", "handover"]
+    """ask (for missing data), or handover (the step needs a person or a system)."""
     missing: list[str]
 
     why: str = ""
     """Why the procedure applies (its topic, or the message's subject)."""
 
-    def as_trace(self) -> dict[str, Any]:
-        return {
-            "why": self.why,
-            "id": self.procedure.external_id,
-            "version": self.procedure.version,
-            "title": self.procedure.title,
-            "step": self.step + 1,
-            "instruction": self.procedure.steps[self.step].instruction if self.procedure.steps else None,
-            "collected": sorted(k for k, v in self.have.items() if v),
-            "missing": self.missing,
-            "action": self.action,
-        }
+    def as_trace(self) -> ProcedureTrace:
+        return ProcedureTrace(
+            why=self.why,
+            id=self.procedure.external_id,
+            version=self.procedure.version,
+            title=self.procedure.title,
+            step=self.step + 1,
+            instruction=self.procedure.steps[self.step].instruction if self.procedure.steps else None,
+            collected=sorted(k for k, v in self.have.items() if v),
+            missing=self.missing,
+            action=self.action,
+        )
 
 
 INTENT_MATCH = 0.6

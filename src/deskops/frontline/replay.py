@@ -37,36 +37,50 @@ import numpy as np
 from pydantic import ValidationError
 
 from deskops.analytics.metrics import Period
-from deskops.domain.models import ArticleVersion, ContentState, Decision, GuidanceRule, Procedure
+from deskops.domain.models import (
+    ArticleVersion,
+    ContentState,
+    Decision,
+    FrontlineSettings,
+    GuidanceRule,
+    Procedure,
+)
+from deskops.domain.replay import CandidateSummary, Delta, Mismatch, ReplayReport, TopicOutcome
+from deskops.domain.types import DateRange
+from deskops.errors import InvalidInput, first_problem
 from deskops.frontline import compose
 from deskops.frontline.agent import Content, FrontlineAgent, Inquiry, Reply
 from deskops.frontline.experiment import Experiment
+from deskops.search.service import SearchService
 from deskops.store.repositories import WorkspaceScope
 
 TOPIC_CITATION_SHARE = 0.2
 KEYS = ("articles", "guidance", "procedures", "settings")
 
 
-class CandidateError(ValueError):
+class CandidateError(InvalidInput):
     """A candidate file that cannot be used; says which item and why."""
 
 
 @dataclass
 class Candidate:
+    """Content changes to try: article edits, new or changed rules and procedures, settings."""
+
     articles: list[ArticleVersion] = field(default_factory=list)
     guidance: list[GuidanceRule] = field(default_factory=list)
     procedures: list[Procedure] = field(default_factory=list)
-    settings: dict[str, Any] = field(default_factory=dict)
+    settings: FrontlineSettings = field(default_factory=FrontlineSettings)
+    """Only the settings it sets (``model_fields_set``) change; the rest stay as they are."""
     source: str = ""
 
-    def describe(self) -> dict[str, Any]:
-        return {
-            "source": self.source,
-            "articles": [a.external_id for a in self.articles],
-            "guidance": [r.external_id for r in self.guidance],
-            "procedures": [p.external_id for p in self.procedures],
-            "settings": sorted(self.settings),
-        }
+    def describe(self) -> CandidateSummary:
+        return CandidateSummary(
+            source=self.source,
+            articles=[a.external_id for a in self.articles],
+            guidance=[r.external_id for r in self.guidance],
+            procedures=[p.external_id for p in self.procedures],
+            settings=sorted(self.settings.model_fields_set),
+        )
 
 
 def load_candidate(path: Path, scope: WorkspaceScope) -> Candidate:
@@ -86,13 +100,13 @@ def load_candidate(path: Path, scope: WorkspaceScope) -> Candidate:
     versions = scope.articles.current_versions()
     candidate = Candidate(source=str(path))
 
-    def items(key: str) -> list[dict[str, Any]]:
+    def _items(key: str) -> list[dict[str, Any]]:
         value = document.get(key, [])
         if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
             raise CandidateError(f"{path}: {key} must be a list of objects")
         return value
 
-    for n, item in enumerate(items("articles"), 1):
+    for n, item in enumerate(_items("articles"), 1):
         try:
             version = versions.get(str(item.get("external_id")), 0) + 1
             candidate.articles.append(
@@ -101,28 +115,25 @@ def load_candidate(path: Path, scope: WorkspaceScope) -> Candidate:
                 )
             )
         except ValidationError as exc:
-            raise CandidateError(f"{path}: articles[{n}]: {_first_error(exc)}") from None
-    for n, item in enumerate(items("guidance"), 1):
+            raise CandidateError(f"{path}: articles[{n}]: {first_problem(exc)}") from None
+    for n, item in enumerate(_items("guidance"), 1):
         try:
             candidate.guidance.append(GuidanceRule.model_validate({"updated_at": now, **item}))
         except ValidationError as exc:
-            raise CandidateError(f"{path}: guidance[{n}]: {_first_error(exc)}") from None
-    for n, item in enumerate(items("procedures"), 1):
+            raise CandidateError(f"{path}: guidance[{n}]: {first_problem(exc)}") from None
+    for n, item in enumerate(_items("procedures"), 1):
         try:
             candidate.procedures.append(Procedure.model_validate({"updated_at": now, **item}))
         except ValidationError as exc:
-            raise CandidateError(f"{path}: procedures[{n}]: {_first_error(exc)}") from None
+            raise CandidateError(f"{path}: procedures[{n}]: {first_problem(exc)}") from None
     settings = document.get("settings", {})
     if not isinstance(settings, dict):
         raise CandidateError(f"{path}: settings must be an object")
-    candidate.settings = settings
+    try:
+        candidate.settings = FrontlineSettings.model_validate(settings)
+    except ValidationError as exc:
+        raise CandidateError(f"{path}: settings: {first_problem(exc)}") from None
     return candidate
-
-
-def _first_error(exc: ValidationError) -> str:
-    error = exc.errors()[0]
-    where = ".".join(str(part) for part in error["loc"])
-    return f"{where}: {error['msg']}"
 
 
 def apply(content: Content, candidate: Candidate) -> Content:
@@ -142,11 +153,12 @@ def apply(content: Content, candidate: Candidate) -> Content:
             return None
         return compose.Article(external_id, found.title, found.body)
 
+    changed = candidate.settings.model_dump(include=candidate.settings.model_fields_set)
     return replace(
         content,
         rules=[r for r in rules.values() if r.enabled],
         procedures=[p for p in procedures.values() if p.enabled],
-        settings={**content.settings, **candidate.settings},
+        settings=FrontlineSettings.model_validate(content.settings.model_dump() | changed),
         article=article,
     )
 
@@ -189,8 +201,7 @@ def _judge(
 def replay(
     *,
     agent: FrontlineAgent,
-    candidate_retrieve: Callable[..., Any] | None,
-    encode: Callable[[list[str]], np.ndarray],
+    search: SearchService,
     scope: WorkspaceScope,
     start: date,
     end: date,
@@ -198,15 +209,23 @@ def replay(
     limit: int = 1000,
     topic: str | None = None,
     progress: Callable[[int, int], None] | None = None,
-) -> dict[str, Any]:
-    """Outcome deltas per topic between current content and ``candidate`` over [start, end]."""
+) -> ReplayReport:
+    """Outcome deltas per topic between current content and ``candidate`` over [start, end].
+
+    The agent searches through ``search``; a candidate's article edits are searched in an
+    in-memory index of the help center with them applied. Nothing is written.
+    """
     workspace = scope.workspace.name
     tz = ZoneInfo(scope.workspace.time_zone)
     first, stop = Period(start, end).bounds(tz)
     rows = scope.conversations.openings(start=first, end=stop, limit=limit, topic=topic)
     control_content = agent.content(scope)
     candidate_content = apply(control_content, candidate) if candidate else control_content
-    candidate_agent = agent.using(candidate_retrieve) if candidate_retrieve is not None else agent
+    candidate_agent = (
+        agent.using(search.with_articles(workspace, candidate.articles))
+        if candidate and candidate.articles
+        else agent
+    )
     published = {a.external_id: a.title for a in scope.articles.list(state="published")}
     control_titles = dict(published)
     candidate_titles = dict(published)
@@ -214,10 +233,10 @@ def replay(
         candidate_titles.pop(article.external_id, None)
         if article.state == ContentState.published:
             candidate_titles[article.external_id] = article.title
-    topics = sorted({r["topic"] for r in rows if r["topic"]})
+    topics = sorted({r.topic for r in rows if r.topic})
     judges = {
-        "current": _judge(encode, control_titles, topics, control_content.article_topics),
-        "candidate": _judge(encode, candidate_titles, topics, control_content.article_topics),
+        "current": _judge(search.encode_many, control_titles, topics, control_content.article_topics),
+        "candidate": _judge(search.encode_many, candidate_titles, topics, control_content.article_topics),
     }
 
     experiment: Experiment[Inquiry, Reply] = Experiment(
@@ -225,61 +244,61 @@ def replay(
         control=lambda inquiry: agent.decide(workspace, inquiry, control_content),
         candidate=lambda inquiry: candidate_agent.decide(workspace, inquiry, candidate_content),
         compare=lambda a, b: (a.decision, a.citations) == (b.decision, b.citations),
-        describe=lambda inquiry, a, b: {
-            "conversation": inquiry.conversation_external_id,
-            "current": {"decision": a.decision.value, "citations": a.citations, "reason": a.reason},
-            "candidate": {"decision": b.decision.value, "citations": b.citations, "reason": b.reason},
-        },
+        describe=lambda inquiry, a, b: Mismatch(
+            conversation=inquiry.conversation_external_id,
+            current={"decision": a.decision.value, "citations": a.citations, "reason": a.reason},
+            candidate={"decision": b.decision.value, "citations": b.citations, "reason": b.reason},
+        ),
     )
     per_topic: dict[str, dict[str, Counter[str]]] = defaultdict(
         lambda: {"current": Counter(), "candidate": Counter()}
     )
     for n, row in enumerate(rows, 1):
         inquiry = Inquiry(
-            message=row["text"],
-            customer={"plan": row["plan"], "region": row["region"]},
-            channel=row["channel"],
-            conversation_external_id=row["external_id"],
+            message=row.text,
+            customer={"plan": row.plan, "region": row.region},
+            channel=row.channel,
+            conversation_external_id=row.external_id,
             message_index=0,
-            at=row["created_at"],
+            at=row.created_at,
         )
         experiment.run(inquiry)
         observation = experiment.observations[-1]
-        topic = row["topic"] or "(none)"
+        label = row.topic or "(none)"
         for side, reply in (("current", observation.control), ("candidate", observation.candidate)):
-            counts = per_topic[topic][side]
+            counts = per_topic[label][side]
             counts["conversations"] += 1
             if reply is None:
                 counts["errors"] += 1
                 continue
             counts[reply.decision.value] += 1
             if reply.decision == Decision.answer and judges[side].on_topic(
-                reply.citations[0].removeprefix("article:"), row["topic"]
+                reply.citations[0].removeprefix("article:"), row.topic
             ):
                 counts["resolved"] += 1
-        if row["ai_involved"]:
-            per_topic[topic]["current"]["observed_ai"] += 1
-            per_topic[topic]["current"]["observed_ai_resolved"] += row["outcome"] == "ai_resolved"
+        if row.ai_involved:
+            per_topic[label]["current"]["observed_ai"] += 1
+            per_topic[label]["current"]["observed_ai_resolved"] += row.outcome == "ai_resolved"
         if progress:
             progress(n, len(rows))
 
-    topics_out = [_topic_row(topic, sides) for topic, sides in per_topic.items()]
-    topics_out.sort(key=lambda r: (-abs(r["predicted_resolution"]["change"] or 0.0), r["topic"]))
+    topics_out = [_topic_row(label, sides) for label, sides in per_topic.items()]
+    topics_out.sort(key=lambda r: (-abs(r.predicted_resolution.change or 0.0), r.topic))
     totals = {"current": Counter[str](), "candidate": Counter[str]()}
     for sides in per_topic.values():
         for side in totals:
             totals[side].update(sides[side])
-    return {
-        "workspace": workspace,
-        "period": {"from": start.isoformat(), "to": end.isoformat()},
-        "topic": topic,
-        "conversations": len(rows),
-        "candidate": candidate.describe() if candidate else None,
-        "measure": "predicted AI resolution: answered with an article about the conversation's topic",
-        "overall": _topic_row("(all)", totals),
-        "topics": topics_out,
-        "experiment": experiment.summary(),
-    }
+    return ReplayReport(
+        workspace=workspace,
+        period=DateRange(start=start, end=end),
+        topic=topic,
+        conversations=len(rows),
+        candidate=candidate.describe() if candidate else None,
+        measure="predicted AI resolution: answered with an article about the conversation's topic",
+        overall=_topic_row("(all)", totals),
+        topics=topics_out,
+        experiment=experiment.summary(),
+    )
 
 
 def _rate(counts: Counter[str], key: str) -> float | None:
@@ -287,55 +306,25 @@ def _rate(counts: Counter[str], key: str) -> float | None:
     return round(counts[key] / n, 4) if n else None
 
 
-def _topic_row(topic: str, sides: dict[str, Counter[str]]) -> dict[str, Any]:
+def _topic_row(topic: str, sides: dict[str, Counter[str]]) -> TopicOutcome:
     now, then = sides["current"], sides["candidate"]
-    row: dict[str, Any] = {"topic": topic, "conversations": now["conversations"]}
-    for measure, key in (
-        ("predicted_resolution", "resolved"),
-        ("answer_rate", "answer"),
-        ("handover_rate", "handover"),
-    ):
+
+    def delta(key: str) -> Delta:
         a, b = _rate(now, key), _rate(then, key)
-        row[measure] = {
-            "current": a,
-            "candidate": b,
-            "change": round(b - a, 4) if a is not None and b is not None else None,
-        }
-    row["decisions"] = {
-        side: {d.value: counts[d.value] for d in Decision if counts[d.value]}
-        for side, counts in sides.items()
-    }
-    observed = now["observed_ai"]
-    row["observed_ai_resolution"] = round(now["observed_ai_resolved"] / observed, 4) if observed else None
-    return row
-
-
-def run_replay(
-    services: Any,
-    workspace: str,
-    *,
-    start: date,
-    end: date,
-    candidate: Candidate | None = None,
-    limit: int = 1000,
-    topic: str | None = None,
-    progress: Callable[[int, int], None] | None = None,
-) -> dict[str, Any]:
-    """``replay`` wired to the services: the workspace's agent, search and embedder."""
-    search = services.search
-    candidate_retrieve = (
-        search.with_articles(workspace, candidate.articles) if candidate and candidate.articles else None
-    )
-    with services.uow() as uow:
-        return replay(
-            agent=services.frontline,
-            candidate_retrieve=candidate_retrieve,
-            encode=search.embedder.encode,
-            scope=uow.workspace(workspace),
-            start=start,
-            end=end,
-            candidate=candidate,
-            limit=limit,
-            topic=topic,
-            progress=progress,
+        return Delta(
+            current=a, candidate=b, change=round(b - a, 4) if a is not None and b is not None else None
         )
+
+    observed = now["observed_ai"]
+    return TopicOutcome(
+        topic=topic,
+        conversations=now["conversations"],
+        predicted_resolution=delta("resolved"),
+        answer_rate=delta("answer"),
+        handover_rate=delta("handover"),
+        decisions={
+            side: {d.value: counts[d.value] for d in Decision if counts[d.value]}
+            for side, counts in sides.items()
+        },
+        observed_ai_resolution=round(now["observed_ai_resolved"] / observed, 4) if observed else None,
+    )

@@ -9,24 +9,76 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from deskops.domain.models import Article, Conversation, Customer
+from deskops.hookspecs import hookimpl
 from deskops.importers._errors import FILE, ImportFailed, RecordError
 from deskops.importers._source import read_text
-from deskops.importers.generic import format_for, parse_articles, parse_conversations, parse_customers
+from deskops.importers.generic import (
+    Format,
+    format_for,
+    parse_articles,
+    parse_conversations,
+    parse_customers,
+)
 from deskops.importers.zendesk import parse_tickets
 from deskops.store.repositories import UpsertCounts, WorkspaceScope
 from deskops.store.uow import UnitOfWork
 
-__all__ = ["ImportFailed", "ImportReport", "Kind", "RecordError", "Source", "import_file", "parse_file"]
+__all__ = [
+    "ImportFailed",
+    "ImportReport",
+    "ImporterSpec",
+    "Kind",
+    "RecordError",
+    "import_file",
+    "parse_file",
+]
 
 Kind = Literal["conversations", "articles", "customers"]
-Source = Literal["generic", "zendesk"]
 KINDS: tuple[Kind, ...] = ("conversations", "articles", "customers")
-SOURCES: tuple[Source, ...] = ("generic", "zendesk")
+Record = Conversation | Article | Customer
+Parser = Callable[..., Sequence[Record]]
+"""``parser(text, fmt=...)``: every record of a file, validated; raises ImportFailed."""
+
+
+@dataclass(frozen=True)
+class ImporterSpec:
+    """An import source: the kinds of record it reads and a parser for each."""
+
+    name: str
+    """What ``--source`` names, e.g. generic or zendesk."""
+    parsers: dict[str, Parser]
+    """Kind (conversations, articles, customers) -> parser."""
+    description: str = ""
+
+    def parser(self, kind: str) -> Parser:
+        found = self.parsers.get(kind)
+        if found is None:
+            reads = " and ".join(self.parsers)
+            raise ImportFailed([FILE.error("", f"the {self.name} source imports {reads} only, not {kind}")])
+        return found
+
+
+GENERIC = ImporterSpec(
+    "generic",
+    {"conversations": parse_conversations, "articles": parse_articles, "customers": parse_customers},
+    "the documented JSONL/CSV format (docs/importing.md)",
+)
+ZENDESK = ImporterSpec("zendesk", {"conversations": parse_tickets}, "Zendesk ticket exports (JSON)")
+
+
+@hookimpl
+def register_importers(register: Callable[[ImporterSpec], None]) -> None:
+    """The built-in sources register through the plugin surface like any plugin."""
+    register(GENERIC)
+    register(ZENDESK)
+
 
 BATCH_SIZE = 1000
 """Records handed to a repository per call (and per progress report)."""
@@ -36,7 +88,7 @@ class ImportReport(BaseModel):
     """What an import wrote."""
 
     kind: Kind
-    source: Source
+    source: str
     path: str
     records: int
     """Records in the file (after Zendesk's duplicate tickets are collapsed)."""
@@ -44,27 +96,13 @@ class ImportReport(BaseModel):
     """``inserted``, ``updated`` and ``unchanged`` records."""
 
 
-def parse_file(*, path: Path, kind: Kind, source: Source = "generic") -> list[Any]:
+def parse_file(*, path: Path, kind: Kind, importer: ImporterSpec = GENERIC) -> Sequence[Record]:
     """Parse and validate a whole file without touching the database; raises ImportFailed."""
     if kind not in KINDS:
         raise ImportFailed([FILE.error("", f"unknown kind {kind!r}: use one of {', '.join(KINDS)}")])
-    if source not in SOURCES:
-        raise ImportFailed([FILE.error("", f"unknown source {source!r}: use one of {', '.join(SOURCES)}")])
-    if source == "zendesk" and kind != "conversations":
-        message = f"the zendesk source imports conversations (tickets) only, not {kind}"
-        raise ImportFailed([FILE.error("", message)])
-    fmt = format_for(path)
-    text = read_text(path)
-    if source == "zendesk":
-        return parse_tickets(text, fmt=fmt)
-    return _GENERIC_PARSERS[kind](text, fmt=fmt)
-
-
-_GENERIC_PARSERS: dict[str, Callable[..., list[Any]]] = {
-    "conversations": parse_conversations,
-    "articles": parse_articles,
-    "customers": parse_customers,
-}
+    parser = importer.parser(kind)
+    fmt: Format = format_for(path)
+    return parser(read_text(path), fmt=fmt)
 
 
 def import_file(
@@ -73,13 +111,13 @@ def import_file(
     workspace: str,
     path: Path,
     kind: Kind,
-    source: Source = "generic",
+    importer: ImporterSpec = GENERIC,
     progress: Callable[[int], None] | None = None,
 ) -> ImportReport:
     """Validate the whole file, then write it in one transaction and commit; raises ImportFailed."""
     with _opened(uow):
         scope = uow.workspace(workspace)  # an unknown workspace fails before the file is read
-        records = parse_file(path=path, kind=kind, source=source)
+        records = parse_file(path=path, kind=kind, importer=importer)
         counts = UpsertCounts()
         try:
             for start in range(0, len(records), BATCH_SIZE):
@@ -92,7 +130,7 @@ def import_file(
             uow.rollback()  # a half-written file must not reach a later commit
             raise
     return ImportReport(
-        kind=kind, source=source, path=str(path), records=len(records), counts=counts.as_dict()
+        kind=kind, source=importer.name, path=str(path), records=len(records), counts=counts.as_dict()
     )
 
 

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 import pydantic
 
+from deskops.errors import InvalidInput
+
 # Enough to fix a file in one pass without flooding a terminal.
 SHOWN_ERRORS = 50
 
@@ -58,7 +60,7 @@ class RecordError:
         return f"{where}, {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
 
 
-class ImportFailed(Exception):
+class ImportFailed(InvalidInput):
     """The file was not imported; ``errors`` lists every problem found (nothing was written)."""
 
     def __init__(self, errors: Sequence[RecordError]) -> None:

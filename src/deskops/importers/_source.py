@@ -99,12 +99,14 @@ def json_values(text: str) -> tuple[RawRecords, list[RecordError]]:
             return [(Position(record=index), value) for index, value in enumerate(document, start=1)], []
         first_line = next(n for n, line in enumerate(text.split("\n"), start=1) if line.strip())
         return [(Position(line=first_line), document)], []
-    first = next((line for line in text.split("\n") if line.strip()), "")
+    numbered = [(n, line) for n, line in enumerate(text.split("\n"), start=1) if line.strip()]
+    first_line, first = numbered[0] if numbered else (1, "")
     try:
         loads(first)
     except (ValueError, RecursionError):
-        # Not JSON lines either: report the document's own syntax error where it is.
-        line = first_error.lineno if isinstance(first_error, json.JSONDecodeError) else None
+        # Not JSON lines either: report the document's own error where it is (a syntax error
+        # knows its line; a refused value such as NaN is placed at the document's first line).
+        line = first_error.lineno if isinstance(first_error, json.JSONDecodeError) else first_line
         return [], [Position(line=line).error("", _json_error(first_error))]
     return json_lines(text)
 

@@ -12,6 +12,7 @@ over rather than guesses).
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import time
 from collections.abc import Callable
@@ -24,6 +25,10 @@ from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_aft
 from tenacity.wait import wait_random_exponential
 
 MAX_RETRY_AFTER_S = 30.0
+ALLOW_MODEL_REQUESTS = True
+"""Set to False (the test suite does) to refuse every request to a model provider that is not on
+this machine: a test that would reach OpenAI or Anthropic fails instead. Servers on loopback
+addresses (local models, the wire-format test server) stay allowed."""
 
 
 class ProviderError(RuntimeError):
@@ -61,6 +66,9 @@ class ChatModel(Protocol):
     name: str
 
     def complete(self, system: str, messages: list[ChatMessage], *, max_tokens: int = 600) -> Completion: ...
+
+    def close(self) -> None:
+        """Release the connection pool."""
 
 
 @dataclass
@@ -116,6 +124,10 @@ class Resilience:
 
 
 def _post(client: httpx.Client, url: str, headers: dict[str, str], body: dict[str, Any]) -> dict[str, Any]:
+    if not ALLOW_MODEL_REQUESTS and not _loopback(url):
+        raise RuntimeError(
+            f"model requests are switched off (llm.client.ALLOW_MODEL_REQUESTS); refused {url}"
+        )
     try:
         response = client.post(url, headers=headers, json=body)
     except httpx.TimeoutException as error:
@@ -137,6 +149,16 @@ def _post(client: httpx.Client, url: str, headers: dict[str, str], body: dict[st
     if not isinstance(document, dict):
         raise ProviderError("malformed", "the response is not a JSON object")
     return document
+
+
+def _loopback(url: str) -> bool:
+    host = httpx.URL(url).host
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _retry_after(value: str | None) -> float | None:

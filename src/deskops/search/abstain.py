@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from deskops.search.index import Hit
 
 FEATURES = ("bias", "dense_top", "dense_margin", "matched_share", "retrievers_agree")
 WEIGHTS = (-1.034, 1.9652, 2.7181, 0.5858, 1.1005)
@@ -26,16 +29,16 @@ def features(
     return [1.0, dense_top, margin, matched_share, 1.0 if agree else 0.0]
 
 
-def signals(query: str, hits: Sequence[Any]) -> list[float]:
+def signals(query: str, hits: Sequence[Hit]) -> list[float]:
     """Feature values for a ranked list of hits (best first)."""
     top = hits[0].explanation
     words = [w for w in query.lower().split() if w]
-    second = hits[1].explanation.get("dense") if len(hits) > 1 else None
+    second = hits[1].explanation.dense if len(hits) > 1 else None
     return features(
-        dense_top=float(top.get("dense") or 0.0),
+        dense_top=float(top.dense or 0.0),
         dense_second=float(second) if second is not None else None,
-        matched_share=len(top["matched_terms"]) / max(1, len(words)),
-        agree=top.get("bm25_rank") == 1 and top.get("dense_rank") == 1,
+        matched_share=len(top.matched_terms) / max(1, len(words)),
+        agree=top.bm25_rank == 1 and top.dense_rank == 1,
     )
 
 

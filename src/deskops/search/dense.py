@@ -13,6 +13,8 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from deskops.errors import Unavailable
+
 BATCH = 64
 SMALL_BATCH = 8
 """Up to this many texts are encoded on one thread (queries), more on all (indexing)."""
@@ -60,7 +62,7 @@ class SentenceTransformerEmbedder:
 
                 path = self.path or bundled_model_path()
                 if not (Path(path) / "config.json").exists():
-                    raise FileNotFoundError(f"no sentence-transformers model in {path}")
+                    raise Unavailable(f"no sentence-transformers model in {path}")
                 self._model = SentenceTransformer(str(path), device=self.device)
                 dimension = getattr(self._model, "get_embedding_dimension", None) or (
                     self._model.get_sentence_embedding_dimension
@@ -102,6 +104,30 @@ def _threads(count: int | None) -> Iterator[None]:
         yield
     finally:
         torch.set_num_threads(before)
+
+
+class EmbeddingStore(Protocol):
+    """Where computed embeddings are kept, by (model, SHA-256 of the text)."""
+
+    def get(self, model: str, hashes: Sequence[str]) -> dict[str, np.ndarray]: ...
+
+    def put(self, model: str, items: dict[str, np.ndarray]) -> None: ...
+
+
+class MemoryEmbeddingCache:
+    """Embeddings kept in memory, the oldest dropped beyond ``limit`` (texts indexed only in memory)."""
+
+    def __init__(self, limit: int = 50_000) -> None:
+        self.limit = limit
+        self._vectors: dict[tuple[str, str], np.ndarray] = {}
+
+    def get(self, model: str, hashes: Sequence[str]) -> dict[str, np.ndarray]:
+        return {h: v for h in hashes if (v := self._vectors.get((model, h))) is not None}
+
+    def put(self, model: str, items: dict[str, np.ndarray]) -> None:
+        self._vectors.update({(model, h): v for h, v in items.items()})
+        while len(self._vectors) > self.limit:
+            del self._vectors[next(iter(self._vectors))]
 
 
 class EmbeddingCache:
@@ -148,7 +174,7 @@ def embed(
     embedder: Embedder,
     texts: Sequence[str],
     *,
-    cache: EmbeddingCache | None = None,
+    cache: EmbeddingStore | None = None,
     progress: Callable[[int], None] | None = None,
     batch: int = 512,
 ) -> tuple[np.ndarray, int]:

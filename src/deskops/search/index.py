@@ -8,10 +8,11 @@ from datetime import date
 
 import numpy as np
 
+from deskops.domain.search import HitExplanation
 from deskops.search import bm25
 from deskops.search._fusion import reciprocal_rank_fusion, weighted_blend
-from deskops.search._tokenize import tokenize, tokenize_many
 from deskops.search.chunks import Chunk
+from deskops.search.terms import tokenize, tokenize_many
 
 FILTER_FIELDS = ("kind", "state", "product_area", "locale", "since", "until", "topic")
 METHODS = ("bm25", "dense", "rrf", "hybrid", "hybrid_rerank")
@@ -72,7 +73,7 @@ class Hit:
     doc_id: str
     chunk: Chunk
     score: float
-    explanation: dict[str, object]
+    explanation: HitExplanation
 
 
 class HybridIndex:
@@ -183,14 +184,14 @@ class HybridIndex:
                     doc_id=chunk.doc_id,
                     chunk=chunk,
                     score=round(float(value), 6),
-                    explanation={
-                        "matched_terms": _matched_terms(query, chunk.text),
-                        "bm25": _finite(keyword_runs[run]),
-                        "bm25_rank": keyword_rank.get(run),
-                        "dense": _finite(dense_runs[run]),
-                        "dense_rank": dense_rank.get(run),
-                        **({"rerank": adjustments[run]} if run in adjustments else {}),
-                    },
+                    explanation=HitExplanation(
+                        matched_terms=_matched_terms(query, chunk.text),
+                        bm25=_finite(keyword_runs[run]),
+                        bm25_rank=keyword_rank.get(run),
+                        dense=_finite(dense_runs[run]),
+                        dense_rank=dense_rank.get(run),
+                        rerank=adjustments.get(run),
+                    ),
                 )
             )
         return hits

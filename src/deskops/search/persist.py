@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import fcntl
 import json
-import os
 import shutil
 import uuid
 from collections.abc import Iterator
@@ -23,6 +22,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from deskops.files import fsync, replace_atomically
 from deskops.search import bm25
 from deskops.search.chunks import Chunk
 from deskops.search.index import HybridIndex, Segment
@@ -103,17 +103,13 @@ class IndexFolder:
         np.save(folder / "lengths.npy", segment.terms.lengths)
         np.save(folder / "vectors.npy", segment.vectors)
         for path in folder.iterdir():
-            _fsync(path)
-        _fsync(folder)
+            fsync(path)
+        fsync(folder)
 
     def commit(self, manifest: Manifest) -> None:
         """Point the index at ``manifest``'s segments, atomically; then drop what it no longer names."""
         manifest.generation += 1
-        staged = self.path / f"manifest.{uuid.uuid4().hex}.tmp"
-        _write_json(staged, asdict(manifest))
-        _fsync(staged)
-        os.replace(staged, self.manifest_path)
-        _fsync(self.path)
+        replace_atomically(self.manifest_path, json.dumps(asdict(manifest)))
         keep = set(manifest.segments) | {
             "manifest.json",
             "lock",
@@ -133,11 +129,3 @@ class IndexFolder:
 def _write_json(path: Path, document: Any) -> None:
     with open(path, "w") as handle:
         json.dump(document, handle)
-
-
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -10,6 +10,8 @@ from typing import Any
 
 import numpy as np
 
+from deskops.errors import Unavailable
+
 
 class CrossEncoderScorer:
     """Scores (query, passage) pairs with a sentence-transformers CrossEncoder stored at ``path``."""
@@ -23,7 +25,7 @@ class CrossEncoderScorer:
         with self._lock:
             if self._model is None:
                 if not (self.path / "config.json").exists():
-                    raise FileNotFoundError(
+                    raise Unavailable(
                         f"DESKOPS_CROSS_ENCODER_PATH={self.path} is not a cross-encoder model folder"
                     )
                 os.environ.setdefault("HF_HUB_OFFLINE", "1")

@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-import hashlib
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 import numpy as np
-from pydantic import BaseModel, Field
 
 from deskops.domain.models import ArticleVersion
+from deskops.domain.search import IndexBuild, SearchHit, SearchResponse
+from deskops.errors import InvalidInput
 from deskops.search import abstain
 from deskops.search.chunks import Chunk, article_chunks, conversation_chunk
-from deskops.search.dense import Embedder, EmbeddingCache, embed
+from deskops.search.dense import Embedder, EmbeddingCache, EmbeddingStore, MemoryEmbeddingCache, embed
 from deskops.search.index import FILTER_FIELDS, METHODS, HybridIndex, SearchConfig
 from deskops.search.persist import IndexFolder, Manifest
 from deskops.store.repositories import WorkspaceScope
@@ -25,42 +24,17 @@ from deskops.store.uow import UnitOfWork
 MAX_QUERY_CHARS = 500
 MAX_K = 100
 MERGE_AFTER_SEGMENTS = 8
-QUERY_CACHE = 512
+QUERY_CACHE = 4096
 FILTER_VALUES = {"kind": ("article", "conversation"), "state": ("draft", "published", "archived")}
 
 Progress = Callable[[str, int, int | None], None]
 """(stage, done, total) while the index is being built or updated."""
+Retrieve = Callable[[str, str, int, dict[str, str]], SearchResponse]
+"""(workspace, query, k, filters) -> response: what the front-line agent searches through."""
 
 
-class SearchError(ValueError):
+class SearchError(InvalidInput):
     """A search the caller has to fix (empty query, unknown filter, ...)."""
-
-
-class SearchHit(BaseModel):
-    id: str
-    """``article:<external id>`` or ``conversation:<external id>``."""
-    kind: str
-    title: str
-    score: float
-    passage: str
-    """The best-matching passage of the document."""
-    section: str | None = None
-    fields: dict[str, str | None] = Field(default_factory=dict)
-    why: dict[str, Any]
-    """Matched terms, BM25 and dense scores with their ranks before fusion, re-ranking adjustments."""
-
-
-class SearchResponse(BaseModel):
-    query: str
-    """The query as searched (after truncation)."""
-    method: str
-    filters: dict[str, str]
-    hits: list[SearchHit]
-    confidence: float
-    """Probability that the top hit answers the query (calibrated; see docs/search.md)."""
-    abstain: bool
-    """True when the caller should not answer from these hits: there is no good match."""
-    notices: list[str] = Field(default_factory=list)
 
 
 class SearchService:
@@ -83,6 +57,7 @@ class SearchService:
         self._loaded: dict[str, tuple[int, HybridIndex]] = {}
         self._lock = threading.Lock()
         self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._memory = MemoryEmbeddingCache()
 
     # -- public API ------------------------------------------------------------------------------------
 
@@ -106,37 +81,48 @@ class SearchService:
         index = self.sync(workspace, progress=progress)
         return self._respond(index, query, notices, k=k, filters=filters, method=method)
 
-    def with_articles(self, workspace: str, changed: list[ArticleVersion]) -> Callable[..., SearchResponse]:
-        """Search as if ``changed`` article versions were saved: for replays and experiments.
+    def over_articles(
+        self, articles: Sequence[ArticleVersion], *, workspace: str | None = None
+    ) -> ArticleIndex:
+        """The given article versions indexed in memory and searchable like a workspace's index.
 
-        Articles are searched in an in-memory index of the workspace's current articles
-        with ``changed`` applied (embeddings from the workspace's cache, so only new text
-        is embedded); every other kind goes to the live index. Nothing is written. Returns
-        ``search(workspace, query, k, filters)``.
+        For replays, experiments and simulations: nothing is written. Passage embeddings
+        come from ``workspace``'s embedding cache when given (only new text is embedded),
+        else from this service's in-memory cache.
         """
-        with self._lock, self._uow_factory() as uow:
-            scope = uow.workspace(workspace)
-            folder = self._folder(uow, scope)
-            current = scope.articles.get_many(sorted(scope.articles.current_versions()))
-        articles = {a.external_id: a for a in current} | {a.external_id: a for a in changed}
-        chunks = [c for a in articles.values() for c in article_chunks(a)]
-        cache = EmbeddingCache(folder.path / "embeddings.sqlite") if folder.path.exists() else None
+        chunks = [c for a in articles for c in article_chunks(a)]
+        cache: EmbeddingStore = self._memory
+        if workspace is not None:
+            with self._uow_factory() as uow:
+                folder = self._folder(uow.workspace(workspace))
+            if folder.path.exists():
+                cache = EmbeddingCache(folder.path / "embeddings.sqlite")
         try:
             vectors, _ = embed(self.embedder, [c.text for c in chunks], cache=cache)
         finally:
-            if cache:
+            if isinstance(cache, EmbeddingCache):
                 cache.close()
         index = HybridIndex(self.embedder.dimension)
         if chunks:
-            index.add("candidate", chunks, vectors)
+            index.add("articles", chunks, vectors)
+        return ArticleIndex(index, self)
 
-        def search(
-            name: str, query: str, k: int = 10, filters: dict[str, str] | None = None
-        ) -> SearchResponse:
-            if name != workspace or (filters or {}).get("kind") != "article":
+    def with_articles(self, workspace: str, changed: list[ArticleVersion]) -> Retrieve:
+        """Search as if ``changed`` article versions were saved: for replays and experiments.
+
+        Articles are searched in an in-memory index of the workspace's current articles
+        with ``changed`` applied; every other kind goes to the live index. Nothing is written.
+        """
+        with self._uow_factory() as uow:
+            scope = uow.workspace(workspace)
+            current = scope.articles.get_many(sorted(scope.articles.current_versions()))
+        articles = {a.external_id: a for a in current} | {a.external_id: a for a in changed}
+        index = self.over_articles(list(articles.values()), workspace=workspace)
+
+        def search(name: str, query: str, k: int, filters: dict[str, str]) -> SearchResponse:
+            if name != workspace or filters.get("kind") != "article":
                 return self.search(name, query, k=k, filters=filters)
-            cleaned, notices = clean_query(query)
-            return self._respond(index, cleaned, notices, k=k, filters=check_filters(filters or {}))
+            return index.search(query, k=k, filters=filters)
 
         return search
 
@@ -161,8 +147,24 @@ class SearchService:
             config=self.config,
         )
 
+    def encode_many(self, texts: Sequence[str]) -> np.ndarray:
+        """Embeddings of several texts (one row each), remembered like queries; new ones in one batch."""
+        with self._lock:
+            known = {t: v for t in dict.fromkeys(texts) if (v := self._vectors.get(t)) is not None}
+        missing = [t for t in dict.fromkeys(texts) if t not in known]
+        if missing:
+            fresh = dict(zip(missing, self.embedder.encode(missing), strict=True))
+            known |= fresh
+            with self._lock:
+                self._vectors.update(fresh)
+                while len(self._vectors) > QUERY_CACHE:
+                    self._vectors.popitem(last=False)
+        if not texts:
+            return np.zeros((0, self.embedder.dimension), np.float32)
+        return np.stack([known[t] for t in texts])
+
     def encode_query(self, query: str) -> np.ndarray:
-        """The query's embedding; the last few hundred are remembered (an agent asks twice per reply)."""
+        """The query's embedding; the last few thousand are remembered (an agent asks twice per reply)."""
         with self._lock:
             vector = self._vectors.get(query)
             if vector is not None:
@@ -175,6 +177,13 @@ class SearchService:
                 self._vectors.popitem(last=False)
         return vector
 
+    def close(self) -> None:
+        """Forget loaded indexes and remembered embeddings (the files stay)."""
+        with self._lock:
+            self._loaded.clear()
+            self._vectors.clear()
+            self._memory = MemoryEmbeddingCache()
+
     def clear_query_cache(self) -> None:
         """Forget remembered query embeddings (benchmarks time encoding afresh)."""
         with self._lock:
@@ -184,7 +193,7 @@ class SearchService:
         """The workspace's index, updated with new article versions and conversations (no rebuild)."""
         with self._lock, self._uow_factory() as uow:
             scope = uow.workspace(workspace)
-            folder = self._folder(uow, scope)
+            folder = self._folder(scope)
             with folder.locked():
                 manifest = folder.read_manifest()
                 if manifest is None or not self._matches(manifest, scope):
@@ -193,25 +202,19 @@ class SearchService:
                 self._update(scope, folder, manifest, index, progress)
                 return index
 
-    def rebuild(self, workspace: str, *, progress: Progress | None = None) -> dict[str, int]:
+    def rebuild(self, workspace: str, *, progress: Progress | None = None) -> IndexBuild:
         """Index the workspace from scratch (embeddings still come from the cache when unchanged)."""
         with self._lock, self._uow_factory() as uow:
             scope = uow.workspace(workspace)
-            folder = self._folder(uow, scope)
+            folder = self._folder(scope)
             with folder.locked():
                 index = self._rebuild_locked(scope, folder, progress)
-        return {"chunks": index.live_chunks, "segments": len(index.segments)}
+        return IndexBuild(workspace=workspace, chunks=index.live_chunks, segments=len(index.segments))
 
     # -- internals -------------------------------------------------------------------------------------
 
-    def _folder(self, uow: UnitOfWork, scope: WorkspaceScope) -> IndexFolder:
-        url = uow.connection.engine.url
-        if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
-            base = Path(f"{url.database}.index")  # beside the database file
-        else:
-            identity = url.render_as_string(hide_password=True)
-            base = self.index_root / hashlib.sha256(identity.encode()).hexdigest()[:12]
-        return IndexFolder(base / scope.workspace.name)
+    def _folder(self, scope: WorkspaceScope) -> IndexFolder:
+        return IndexFolder(self.index_root / scope.workspace.name)
 
     @staticmethod
     def _matches(manifest: Manifest, scope: WorkspaceScope) -> bool:
@@ -266,15 +269,15 @@ class SearchService:
         )
         chunks += [
             conversation_chunk(
-                external_id=r["external_id"],
-                created_at=r["created_at"],
-                customer_text=r["text"],
-                topic=r["topic"],
-                product_area=r["product_area"],
-                language=r["language"],
+                external_id=r.external_id,
+                created_at=r.created_at,
+                customer_text=r.text,
+                topic=r.topic,
+                product_area=r.product_area,
+                language=r.language,
             )
             for r in rows
-            if r["text"].strip()
+            if r.text.strip()
         ]
         if not chunks and not removed:
             return
@@ -309,7 +312,7 @@ class SearchService:
             manifest.retired = sorted(set(manifest.retired) | set(retired))
         manifest.articles = current
         if rows:
-            manifest.last_conversation_id = int(rows[-1]["id"])
+            manifest.last_conversation_id = rows[-1].id
         folder.commit(manifest)
         self._loaded[str(folder.path)] = (manifest.generation, index)
 
@@ -337,7 +340,39 @@ def check_filters(filters: dict[str, str]) -> dict[str, str]:
     return dict(filters)
 
 
-__all__ = ["SearchError", "SearchHit", "SearchResponse", "SearchService", "respond"]
+class ArticleIndex:
+    """Articles indexed in memory (``SearchService.over_articles``), searched like the live index."""
+
+    def __init__(self, index: HybridIndex, service: SearchService) -> None:
+        self._index = index
+        self._service = service
+
+    def search(self, query: str, *, k: int = 10, filters: dict[str, str] | None = None) -> SearchResponse:
+        """Ranked articles for ``query``, with the same confidence and abstain flag as ``SearchService``."""
+        cleaned, notices = clean_query(query)
+        return self._service._respond(
+            self._index, cleaned, notices, k=k, filters=check_filters(filters or {})
+        )
+
+    def retrieve(self, workspace: str, query: str, k: int, filters: dict[str, str]) -> SearchResponse:
+        """``Retrieve``-shaped: articles from this index, an empty answer for any other kind."""
+        if filters.get("kind") != "article":
+            cleaned, _ = clean_query(query)
+            return SearchResponse(
+                query=cleaned, method="hybrid_rerank", filters=filters, hits=[], confidence=0.0, abstain=True
+            )
+        return self.search(query, k=k, filters=filters)
+
+
+__all__ = [
+    "ArticleIndex",
+    "Retrieve",
+    "SearchError",
+    "SearchHit",
+    "SearchResponse",
+    "SearchService",
+    "respond",
+]
 
 
 def respond(
@@ -369,7 +404,7 @@ def respond(
                 score=h.score,
                 passage=h.chunk.text,
                 section=h.chunk.section,
-                fields=h.chunk.fields,
+                fields=dict(h.chunk.fields),
                 why=h.explanation,
             )
             for h in hits[:k]

@@ -11,8 +11,17 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from deskops.domain.models import Article, ContentState, GuidanceRule, Procedure, ProcedureStep
-from deskops.simulate._catalog import AREAS, TOPICS, Topic
+from deskops.domain.models import (
+    Article,
+    ContentState,
+    FrontlineSettings,
+    GuidanceRule,
+    Procedure,
+    ProcedureStep,
+    RuleCondition,
+    RuleKind,
+)
+from deskops.simulate.catalog import AREAS, TOPICS, Topic
 
 DAY = timedelta(days=1)
 AUTHORS = ("Maya Lindqvist", "Jonas Weber", "Priya Raman", "Tom Okafor", "Lea Martin")
@@ -44,7 +53,7 @@ class ContentPlan:
     """Every article version, in the order it was written."""
     rules: list[GuidanceRule]
     procedures: list[Procedure]
-    settings: list[tuple[datetime, dict[str, Any]]]
+    settings: list[tuple[datetime, FrontlineSettings]]
     coverage: dict[str, TopicCoverage]
     handover_topics: set[str]
     """Topics a guidance rule always hands over."""
@@ -342,14 +351,21 @@ def _guidance(
         ("gr-cite", "Cite sources", "Link the help-center article the answer comes from.", "general", {}),
     ]
     built = [
-        GuidanceRule(external_id=eid, title=title, body=body, kind=kind, condition=cond, updated_at=created)
+        GuidanceRule(
+            external_id=eid,
+            title=title,
+            body=body,
+            kind=RuleKind(kind),
+            condition=RuleCondition(**cond),
+            updated_at=created,
+        )
         for eid, title, body, kind, cond in rules
     ]
     # The incident: someone edits the Enterprise rule and picks the wrong plan; it is put
     # right when the window closes. Both edits are ordinary versions in the rule's history.
     broken = built[4].model_copy(
         update={
-            "condition": {"plan": "Starter", "product_area": "billing"},
+            "condition": RuleCondition(plan="Starter", product_area="billing"),
             "updated_at": incident[0],
             "version": 2,
         }
@@ -428,13 +444,14 @@ def _procedures(start: datetime) -> list[Procedure]:
     ]
 
 
-def _agent_settings(start: datetime, end: datetime) -> list[tuple[datetime, dict[str, Any]]]:
-    base = {
-        "enabled": True,
-        "channels": ["chat", "email", "whatsapp"],
-        "confidence_threshold": 0.6,
-        "handover_team": "Tier 1",
-        "max_turns": 6,
-        "languages": ["en", "es", "de", "fr"],
-    }
-    return [(start - 60 * DAY, base), (start + (end - start) * 0.3, {**base, "confidence_threshold": 0.55})]
+def _agent_settings(start: datetime, end: datetime) -> list[tuple[datetime, FrontlineSettings]]:
+    base = FrontlineSettings(
+        enabled=True,
+        channels=["chat", "email", "whatsapp"],
+        confidence_threshold=0.6,
+        handover_team="Tier 1",
+        max_turns=6,
+        languages=["en", "es", "de", "fr"],
+    )
+    lowered = base.model_copy(update={"confidence_threshold": 0.55})
+    return [(start - 60 * DAY, base), (start + (end - start) * 0.3, lowered)]

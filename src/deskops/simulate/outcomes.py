@@ -12,7 +12,7 @@ from datetime import datetime
 
 import numpy as np
 
-from deskops.simulate._catalog import TOPICS
+from deskops.simulate.catalog import TOPICS
 from deskops.simulate.content import QUALITY, ContentPlan
 from deskops.simulate.customers import Customers
 from deskops.simulate.volume import AREA_KEYS, CHANNELS, Arrivals

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from deskops.simulate import _catalog as catalog
+from deskops.simulate import catalog
 from deskops.simulate.content import ContentPlan
 from deskops.simulate.customers import Customers
 from deskops.simulate.outcomes import ABANDONED, AI_RESOLVED, OPEN, OUTCOMES, UNRESOLVED, Outcomes

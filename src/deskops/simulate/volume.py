@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from deskops.simulate._catalog import AREAS, TOPICS
+from deskops.simulate.catalog import AREAS, TOPICS
 
 CHANNELS = np.array(["chat", "email", "whatsapp", "phone"])
 CHANNEL_SHARE = np.array([0.52, 0.30, 0.12, 0.06])

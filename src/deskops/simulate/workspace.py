@@ -15,7 +15,8 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from deskops.simulate import _catalog as catalog
+from deskops.errors import Conflict, InvalidInput
+from deskops.simulate import catalog
 from deskops.simulate.content import ContentPlan, build_content, find_topic
 from deskops.simulate.customers import make_customers
 from deskops.simulate.events import event_rows
@@ -60,9 +61,9 @@ class SimulationConfig:
 
     def __post_init__(self) -> None:
         if self.conversations < 1:
-            raise ValueError("--conversations must be at least 1")
+            raise InvalidInput("--conversations must be at least 1")
         if not 14 <= self.days <= 3650:
-            raise ValueError("--days must be between 14 and 3650 (incidents need room)")
+            raise InvalidInput("--days must be between 14 and 3650 (incidents need room)")
 
 
 @dataclass
@@ -101,9 +102,12 @@ def simulate_workspace(
     front-line agent on the topics' opening messages against the help center as it stands.
     """
     began = time.perf_counter()
-    truth_path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        truth_path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InvalidInput(f"cannot write the ground truth to {truth_path}: {exc.strerror}") from None
     if truth_path.is_dir() or not os.access(truth_path.parent, os.W_OK):
-        raise PermissionError(f"cannot write the ground truth to {truth_path}")
+        raise InvalidInput(f"cannot write the ground truth to {truth_path}")
     tz = ZoneInfo(config.time_zone)
     end = datetime.combine(config.end, datetime.min.time(), tz).astimezone(UTC)
     start = (datetime.combine(config.end - timedelta(days=config.days), datetime.min.time(), tz)).astimezone(
@@ -148,9 +152,7 @@ def simulate_workspace(
     directory = uow.workspaces
     if directory.find(config.workspace) is not None:
         if not replace:
-            raise FileExistsError(
-                f"workspace {config.workspace!r} already exists (pass --replace to rebuild it)"
-            )
+            raise Conflict(f"workspace {config.workspace!r} already exists (pass --replace to rebuild it)")
         directory.delete(config.workspace)
     workspace = directory.create(config.workspace, time_zone=config.time_zone)
     scope = uow.workspace(workspace)

@@ -14,8 +14,6 @@ from typing import Any
 
 import sqlalchemy as sa
 
-TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S.%f"
-
 
 class BulkLoader:
     def __init__(self, connection: sa.Connection, workspace_id: int) -> None:

@@ -12,6 +12,8 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Engine
 
+from deskops.errors import InvalidInput
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
@@ -28,7 +30,7 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         if parsed.drivername == "postgresql":
             parsed = parsed.set(drivername="postgresql+psycopg")
         return sa.create_engine(parsed, echo=echo, pool_pre_ping=True)
-    raise ValueError(f"unsupported database {url!r}: use sqlite:///PATH or postgresql://...")
+    raise InvalidInput(f"unsupported database {url!r}: use sqlite:///PATH or postgresql://...")
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

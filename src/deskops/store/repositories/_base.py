@@ -7,18 +7,16 @@ from typing import Any, TypeVar
 
 import sqlalchemy as sa
 
+from deskops.errors import InvalidInput, NotFound
+
 T = TypeVar("T")
 
 # SQLite allows 32766 bound parameters per statement; stay well below for IN lists.
 BATCH = 900
 
 
-class UnknownWorkspace(LookupError):
+class UnknownWorkspace(NotFound):
     """Raised when a workspace name or id does not exist."""
-
-
-class NotFound(LookupError):
-    """Raised when a record does not exist in this workspace."""
 
 
 class WorkspaceRepository:
@@ -62,7 +60,7 @@ def batched(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
         yield items[start : start + size]
 
 
-def row_dict(row: sa.Row[Any], *, drop: tuple[str, ...] = ("workspace_id",)) -> dict[str, Any]:
+def _row_dict(row: sa.Row[Any], *, drop: tuple[str, ...] = ("workspace_id",)) -> dict[str, Any]:
     return {key: value for key, value in row._mapping.items() if key not in drop}
 
 
@@ -98,7 +96,7 @@ class UpsertByExternalId(WorkspaceRepository):
             for row in self._conn.execute(
                 sa.select(table).where(self._where(table), table.c.external_id.in_(chunk))
             ):
-                found[row.external_id] = row_dict(row)
+                found[row.external_id] = _row_dict(row)
         return found
 
     def _upsert_rows(
@@ -107,7 +105,7 @@ class UpsertByExternalId(WorkspaceRepository):
         """Returns the counts, the id of every row, and the external ids that changed."""
         by_external_id = {row["external_id"]: row for row in rows}
         if len(by_external_id) != len(rows):
-            raise ValueError("duplicate external_id in one batch")
+            raise InvalidInput("duplicate external_id in one batch")
         existing = self._existing(table, list(by_external_id))
         next_id = self._next_id(table)
         inserts, updates, ids, changed = [], [], {}, set()

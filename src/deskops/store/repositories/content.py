@@ -13,9 +13,16 @@ from typing import Any, ClassVar
 
 import sqlalchemy as sa
 
-from deskops.domain.models import AgentSettings, Article, ArticleVersion, GuidanceRule, Procedure
+from deskops.domain.models import (
+    AgentSettings,
+    Article,
+    ArticleVersion,
+    FrontlineSettings,
+    GuidanceRule,
+    Procedure,
+)
 from deskops.store import tables as t
-from deskops.store.repositories._base import NotFound, UpsertCounts, WorkspaceRepository, row_dict
+from deskops.store.repositories._base import NotFound, UpsertCounts, WorkspaceRepository, _row_dict
 
 
 class _VersionedRepository(WorkspaceRepository):
@@ -73,7 +80,7 @@ class _VersionedRepository(WorkspaceRepository):
         ).first()
         if row is None:
             raise NotFound(f"no {self.table.name[:-1].replace('_', ' ')} {external_id!r} in this workspace")
-        return row_dict(row, drop=("workspace_id", "id"))
+        return _row_dict(row, drop=("workspace_id", "id"))
 
     def _history(self, external_id: str) -> builtins.list[dict[str, Any]]:
         self._current(external_id)
@@ -88,7 +95,7 @@ class _VersionedRepository(WorkspaceRepository):
             .where(self._where(v), table.c.external_id == external_id)
             .order_by(v.c.version)
         )
-        return [row_dict(row, drop=("workspace_id", self.parent_key)) for row in rows]
+        return [_row_dict(row, drop=("workspace_id", self.parent_key)) for row in rows]
 
     def _all(self, **filters: Any) -> builtins.list[dict[str, Any]]:
         query = sa.select(self.table).where(self._where(self.table))
@@ -96,7 +103,7 @@ class _VersionedRepository(WorkspaceRepository):
             if value is not None:
                 query = query.where(self.table.c[column] == value)
         rows = self._conn.execute(query.order_by(self.table.c.id))
-        return [row_dict(row, drop=("workspace_id", "id")) for row in rows]
+        return [_row_dict(row, drop=("workspace_id", "id")) for row in rows]
 
     def count(self) -> int:
         return self._count(self.table)
@@ -165,7 +172,7 @@ class ArticleRepository(_VersionedRepository):
             rows = self._conn.execute(
                 sa.select(a).where(self._where(a), a.c.external_id.in_(external_ids[start : start + 900]))
             )
-            found += [ArticleVersion(**row_dict(row, drop=("workspace_id", "id"))) for row in rows]
+            found += [ArticleVersion(**_row_dict(row, drop=("workspace_id", "id"))) for row in rows]
         return found
 
     def history(self, external_id: str) -> builtins.list[ArticleVersion]:
@@ -224,8 +231,11 @@ class AgentSettingsRepository(WorkspaceRepository):
             else None
         )
 
-    def save(self, settings: dict[str, Any], *, at: datetime | None = None) -> AgentSettings:
-        """Store ``settings`` as a new version unless they equal the current ones."""
+    def save(self, settings: FrontlineSettings, *, at: datetime | None = None) -> AgentSettings:
+        """Store ``settings`` as a new version unless they equal the current ones.
+
+        The document is stored as written (keys left at their defaults are not stored).
+        """
         current = self.current()
         if current is not None and current.settings == settings:
             return current
@@ -238,7 +248,7 @@ class AgentSettingsRepository(WorkspaceRepository):
             sa.insert(t.agent_settings_versions).values(
                 workspace_id=self.workspace_id,
                 version=saved.version,
-                settings=settings,
+                settings=settings.model_dump(mode="json", exclude_unset=True),
                 created_at=saved.updated_at,
             )
         )

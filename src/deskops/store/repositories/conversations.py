@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -15,13 +16,42 @@ from deskops.store.repositories._base import (
     NotFound,
     UpsertByExternalId,
     UpsertCounts,
+    _row_dict,
     batched,
-    row_dict,
 )
 from deskops.store.repositories.customers import CustomerRepository
 from deskops.store.repositories.revisions import RevisionRepository
 
 _MESSAGE_FIELDS = ("author_kind", "author_name", "text", "created_at", "cited_article_ids")
+
+
+@dataclass(frozen=True)
+class CustomerText:
+    """What the customer wrote in one conversation, for indexing."""
+
+    id: int
+    external_id: str
+    created_at: datetime
+    topic: str | None
+    product_area: str | None
+    language: str | None
+    text: str
+    """The customer's messages joined by newlines."""
+
+
+@dataclass(frozen=True)
+class Opening:
+    """A conversation's first customer message, with what the front-line agent may know around it."""
+
+    external_id: str
+    created_at: datetime
+    topic: str | None
+    channel: str
+    ai_involved: bool
+    outcome: str | None
+    plan: str | None
+    region: str | None
+    text: str
 
 
 class ConversationRepository(UpsertByExternalId):
@@ -104,9 +134,9 @@ class ConversationRepository(UpsertByExternalId):
             .where(self._where(t.messages), t.messages.c.conversation_id == row.id)
             .order_by(t.messages.c.seq)
         )
-        fields = row_dict(row, drop=("workspace_id", "id", "customer_id"))
+        fields = _row_dict(row, drop=("workspace_id", "id", "customer_id"))
         fields["messages"] = [
-            Message(**row_dict(m, drop=("workspace_id", "conversation_id", "seq"))) for m in messages
+            Message(**_row_dict(m, drop=("workspace_id", "conversation_id", "seq"))) for m in messages
         ]
         return Conversation(**fields)
 
@@ -209,7 +239,7 @@ class ConversationRepository(UpsertByExternalId):
         c = t.conversations
         return int(self._conn.execute(sa.select(sa.func.max(c.c.id)).where(self._where(c))).scalar_one() or 0)
 
-    def customer_texts(self, *, after_id: int, limit: int) -> list[dict[str, Any]]:
+    def customer_texts(self, *, after_id: int, limit: int) -> list[CustomerText]:
         """What customers wrote in the conversations after ``after_id`` (oldest first), for indexing."""
         c, m = t.conversations, t.messages
         rows = self._conn.execute(
@@ -231,11 +261,11 @@ class ConversationRepository(UpsertByExternalId):
             .order_by(m.c.conversation_id, m.c.seq)
         ):
             texts.setdefault(conversation_id, []).append(text)
-        return [{**row._mapping, "text": "\n".join(texts.get(row.id, []))} for row in rows]
+        return [CustomerText(**row._mapping, text="\n".join(texts.get(row.id, []))) for row in rows]
 
     def openings(
         self, *, start: datetime, end: datetime, limit: int, topic: str | None = None
-    ) -> list[dict[str, Any]]:
+    ) -> list[Opening]:
         """The first customer message of conversations created in [start, end), with what the agent
         may know (topic, channel, customer segment); evenly spread over the period when there are
         more than ``limit``; only ``topic``'s when given."""
@@ -252,7 +282,7 @@ class ConversationRepository(UpsertByExternalId):
         if len(ids) > limit:
             step = len(ids) / limit
             ids = [ids[int(i * step)] for i in range(limit)]
-        out: list[dict[str, Any]] = []
+        out: list[Opening] = []
         for chunk in batched(ids, BATCH):
             first = (
                 sa.select(m.c.conversation_id, sa.func.min(m.c.seq).label("seq"))
@@ -289,7 +319,7 @@ class ConversationRepository(UpsertByExternalId):
                 .where(self._where(c), c.c.id.in_(chunk))
                 .order_by(c.c.id)
             )
-            out += [dict(row._mapping) for row in rows]
+            out += [Opening(**row._mapping) for row in rows]
         return out
 
     def count_messages(self) -> int:

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from deskops.domain.models import Customer
 from deskops.store import tables as t
-from deskops.store.repositories._base import NotFound, UpsertByExternalId, UpsertCounts, row_dict
+from deskops.store.repositories._base import NotFound, UpsertByExternalId, UpsertCounts, _row_dict
 from deskops.store.repositories.revisions import RevisionRepository
 
 
@@ -39,7 +39,7 @@ class CustomerRepository(UpsertByExternalId):
         ).first()
         if row is None:
             raise NotFound(f"no customer {external_id!r} in this workspace")
-        return Customer(**row_dict(row, drop=("workspace_id", "id")))
+        return Customer(**_row_dict(row, drop=("workspace_id", "id")))
 
     def list(self, *, limit: int = 100, offset: int = 0) -> list[Customer]:
         rows = self._conn.execute(
@@ -49,7 +49,7 @@ class CustomerRepository(UpsertByExternalId):
             .limit(limit)
             .offset(offset)
         )
-        return [Customer(**row_dict(row, drop=("workspace_id", "id"))) for row in rows]
+        return [Customer(**_row_dict(row, drop=("workspace_id", "id"))) for row in rows]
 
     def count(self) -> int:
         return self._count(t.customers)

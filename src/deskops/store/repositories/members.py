@@ -8,8 +8,9 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 
 from deskops.domain.models import Member, Role
+from deskops.errors import Conflict, InvalidInput
 from deskops.store import tables as t
-from deskops.store.repositories._base import NotFound, WorkspaceRepository, row_dict
+from deskops.store.repositories._base import NotFound, WorkspaceRepository, _row_dict
 from deskops.store.repositories.workspaces import hash_token
 
 TOKEN_PREFIX = "dko_"
@@ -19,9 +20,9 @@ class MemberRepository(WorkspaceRepository):
     def add(self, *, email: str, name: str, role: Role) -> Member:
         email = email.strip().lower()
         if "@" not in email:
-            raise ValueError(f"invalid email {email!r}")
+            raise InvalidInput(f"invalid email {email!r}")
         if self.find(email) is not None:
-            raise ValueError(f"{email} is already a member of this workspace")
+            raise Conflict(f"{email} is already a member of this workspace")
         member = Member(
             id=self._next_id(t.members), email=email, name=name, role=role, created_at=datetime.now(UTC)
         )
@@ -34,7 +35,7 @@ class MemberRepository(WorkspaceRepository):
         row = self._conn.execute(
             sa.select(t.members).where(self._where(t.members), t.members.c.email == email.strip().lower())
         ).first()
-        return Member(**row_dict(row)) if row else None
+        return Member(**_row_dict(row)) if row else None
 
     def get(self, member_id: int) -> Member:
         row = self._conn.execute(
@@ -42,11 +43,11 @@ class MemberRepository(WorkspaceRepository):
         ).first()
         if row is None:
             raise NotFound(f"no member {member_id} in this workspace")
-        return Member(**row_dict(row))
+        return Member(**_row_dict(row))
 
     def list(self) -> list[Member]:
         rows = self._conn.execute(sa.select(t.members).where(self._where(t.members)).order_by(t.members.c.id))
-        return [Member(**row_dict(row)) for row in rows]
+        return [Member(**_row_dict(row)) for row in rows]
 
     def set_role(self, member_id: int, role: Role) -> None:
         self.get(member_id)

@@ -8,8 +8,9 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 
 from deskops.domain.models import Member, Workspace, validate_time_zone, validate_workspace_name
+from deskops.errors import Conflict
 from deskops.store import tables as t
-from deskops.store.repositories._base import UnknownWorkspace, row_dict
+from deskops.store.repositories._base import UnknownWorkspace, _row_dict
 
 
 def hash_token(token: str) -> str:
@@ -27,7 +28,7 @@ class WorkspaceDirectory:
         validate_workspace_name(name)
         validate_time_zone(time_zone)
         if self.find(name) is not None:
-            raise ValueError(f"workspace {name!r} already exists")
+            raise Conflict(f"workspace {name!r} already exists")
         created_at = datetime.now(UTC)
         new_id = self._conn.execute(
             sa.insert(t.workspaces)
@@ -38,7 +39,7 @@ class WorkspaceDirectory:
 
     def find(self, name: str) -> Workspace | None:
         row = self._conn.execute(sa.select(t.workspaces).where(t.workspaces.c.name == name)).first()
-        return Workspace(**row_dict(row, drop=())) if row else None
+        return Workspace(**_row_dict(row, drop=())) if row else None
 
     def get(self, name: str) -> Workspace:
         workspace = self.find(name)
@@ -49,7 +50,7 @@ class WorkspaceDirectory:
 
     def list(self) -> list[Workspace]:
         rows = self._conn.execute(sa.select(t.workspaces).order_by(t.workspaces.c.name))
-        return [Workspace(**row_dict(row, drop=())) for row in rows]
+        return [Workspace(**_row_dict(row, drop=())) for row in rows]
 
     def delete(self, name: str) -> None:
         """Delete a workspace and everything in it."""
@@ -82,4 +83,4 @@ class WorkspaceDirectory:
             .where(t.api_tokens.c.workspace_id == row.workspace_id, t.api_tokens.c.id == row.id)
             .values(last_used_at=datetime.now(UTC))
         )
-        return Workspace(**row_dict(workspace_row, drop=())), Member(**row_dict(member_row))
+        return Workspace(**_row_dict(workspace_row, drop=())), Member(**_row_dict(member_row))

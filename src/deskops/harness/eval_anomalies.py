@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from deskops.analytics import anomalies
-from deskops.evals.datasets import DatasetMissing, shared_data_dir
+from deskops.harness.datasets import DatasetMissing, shared_data_dir
 
 Detector = Callable[..., list[anomalies.Anomaly]]
 HEARTBEAT = ("conversation_volume", "ai_resolution_rate", "escalation_rate", "csat_average")
@@ -100,12 +100,13 @@ def evaluate_simulated(
 ) -> dict[str, Any]:
     """Daily heartbeat series of a simulated workspace: incidents found, how soon, false alarms."""
     from deskops.analytics import metrics as engine
+    from deskops.analytics.catalog import metric as lookup
     from deskops.bootstrap import build
     from deskops.simulate.workspace import SimulationConfig, simulate_workspace
 
     methods = detectors(threshold)
     with tempfile.TemporaryDirectory(prefix="deskops-anomalies-") as folder:
-        services = build(database_url=f"sqlite:///{Path(folder) / 'a.db'}")
+        services = build(database_url=f"sqlite:///{Path(folder) / 'a.db'}", data_dir=Path(folder))
         config = SimulationConfig(seed=seed, conversations=conversations, days=days)
         with services.uow() as uow:
             simulate_workspace(uow=uow, config=config, truth_path=Path(folder) / "truth.json")
@@ -126,17 +127,21 @@ def evaluate_simulated(
                 key = (metric, json.dumps(filters, sort_keys=True))
                 if key not in cache:
                     result = engine.series(
-                        scope, metric_name=metric, start=first, end=last, filters=filters, today=config.end
+                        scope,
+                        columns=services.columns,
+                        metric=lookup(metric),
+                        start=first,
+                        end=last,
+                        filters=filters,
+                        today=config.end,
                     )
-                    points = result["groups"][0]["points"]
-                    days_ = [datetime.fromisoformat(p["start"]).date() for p in points]
+                    points = result.groups[0].points
+                    days_ = [datetime.fromisoformat(p.start).date() for p in points]
                     times = np.array(
                         [datetime.combine(d, datetime.min.time(), tz).timestamp() for d in days_]
                     )
-                    values = np.array(
-                        [np.nan if p["value"] is None else p["value"] for p in points], dtype=float
-                    )
-                    counts = np.array([p["denominator"] for p in points], dtype=float)
+                    values = np.array([np.nan if p.value is None else p.value for p in points], dtype=float)
+                    counts = np.array([p.denominator for p in points], dtype=float)
                     cache[key] = (
                         times,
                         np.nan_to_num(values, nan=float(np.nanmedian(values))),

@@ -16,9 +16,14 @@ import time
 from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
+from deskops.domain.types import Latency
+from deskops.errors import Unavailable
+
+if TYPE_CHECKING:
+    from deskops.bootstrap import Services
+    from deskops.store.repositories import WorkspaceScope
 
 TARGET_MS = 150
 LOCAL = "timezone('America/New_York', timezone('UTC', created_at))"
@@ -33,21 +38,29 @@ def _timed(call: Callable[[], Any], repeat: int) -> tuple[list[float], Any]:
     return samples, result
 
 
-def _summary(samples: list[float]) -> dict[str, float]:
-    values = np.array(samples) * 1000
-    return {
-        "p50_ms": round(float(np.percentile(values, 50)), 1),
-        "p95_ms": round(float(np.percentile(values, 95)), 1),
-    }
+def _summary(samples_s: list[float]) -> Latency:
+    return Latency.of([s * 1000 for s in samples_s])
+
+
+def yardstick() -> Any:
+    """The DuckDB module, or a clear error: it is an optional extra, not a dependency of deskops."""
+    try:
+        import duckdb
+    except ImportError:
+        raise Unavailable(
+            "deskops bench analytics compares with DuckDB, an optional extra: pip install 'deskops[bench]'"
+        ) from None
+    return duckdb
 
 
 def run_analytics_bench(
     *, conversations: int, days: int, repeat: int, log: Callable[[str], None]
 ) -> dict[str, Any]:
-    import duckdb
+    duckdb = yardstick()
 
     from deskops.analytics import metrics as engine
     from deskops.analytics.attributes import attribute_report
+    from deskops.analytics.catalog import metric
     from deskops.bootstrap import build
     from deskops.simulate.workspace import SimulationConfig, simulate_workspace
 
@@ -55,7 +68,7 @@ def run_analytics_bench(
         db_path = Path(folder) / "bench.db"
         config = SimulationConfig(conversations=conversations, days=days)
         log(f"simulating {conversations:,} conversations over {days} days ...")
-        services = build(database_url=f"sqlite:///{db_path}")
+        services = build(database_url=f"sqlite:///{db_path}", data_dir=Path(folder))
         with services.uow() as uow:
             simulate_workspace(uow=uow, config=config, truth_path=Path(folder) / "truth.json")
 
@@ -99,7 +112,8 @@ def run_analytics_bench(
                 "weekly_ai_resolution_by_topic_6_months": (
                     lambda: engine.series(
                         scope,
-                        metric_name="ai_resolution_rate",
+                        columns=services.columns,
+                        metric=metric("ai_resolution_rate"),
                         start=six_months,
                         end=last,
                         granularity="week",
@@ -116,7 +130,8 @@ def run_analytics_bench(
                 "escalation_rate_by_plan_and_region_90_days": (
                     lambda: engine.series(
                         scope,
-                        metric_name="escalation_rate",
+                        columns=services.columns,
+                        metric=metric("escalation_rate"),
                         start=quarter,
                         end=last,
                         granularity="month",
@@ -132,16 +147,28 @@ def run_analytics_bench(
                 "period_comparison_with_top_movers": (
                     lambda: (
                         engine.compare(
-                            scope, metric_name="escalation_rate", start=month, end=last, today=config.end
+                            scope,
+                            columns=services.columns,
+                            metric=metric("escalation_rate"),
+                            start=month,
+                            end=last,
+                            today=config.end,
                         ),
                         engine.top_movers(
-                            scope, metric_name="escalation_rate", start=month, end=last, today=config.end
+                            scope,
+                            columns=services.columns,
+                            metric=metric("escalation_rate"),
+                            start=month,
+                            end=last,
+                            today=config.end,
                         ),
                     ),
                     lambda: _duck_movers(duck, (month, last), previous_month),
                 ),
                 "attribute_report_30_days": (
-                    lambda: attribute_report(scope, start=month, end=last, today=config.end),
+                    lambda: attribute_report(
+                        scope, columns=services.columns, start=month, end=last, today=config.end
+                    ),
                     lambda: _duck_attributes(duck, month, last),
                 ),
             }
@@ -150,28 +177,29 @@ def run_analytics_bench(
                 ours_samples, _ = _timed(ours, repeat)
                 duck_samples, _ = _timed(theirs, repeat)
                 o, d = _summary(ours_samples), _summary(duck_samples)
+                ours_p95, duck_p95 = o.p95_ms or 0.0, d.p95_ms or 0.0
                 report["queries"][name] = {
-                    "deskops": o,
-                    "duckdb": d,
-                    "ratio_p95": round(o["p95_ms"] / max(d["p95_ms"], 0.1), 1),
-                    "meets_target": o["p95_ms"] <= TARGET_MS and o["p95_ms"] <= d["p95_ms"],
+                    "deskops": o.to_json(),
+                    "duckdb": d.to_json(),
+                    "ratio_p95": round(ours_p95 / max(duck_p95, 0.1), 1),
+                    "meets_target": ours_p95 <= TARGET_MS and ours_p95 <= duck_p95,
                 }
                 log(f"    {report['queries'][name]}")
         services.close()
     return report
 
 
-def _rollup_costs(services: Any, scope: Any, log: Callable[[str], None]) -> dict[str, Any]:
+def _rollup_costs(services: Services, scope: WorkspaceScope, log: Callable[[str], None]) -> dict[str, Any]:
     """What keeping the column snapshot costs: a full build, a load from disk, an append of 1,000."""
     from datetime import UTC, datetime
 
     from deskops.analytics import columns
     from deskops.domain.models import Conversation
 
-    store = columns.store_for(scope)
+    store = services.columns
     log("building the column snapshot ...")
     began = time.perf_counter()
-    snapshot = store.snapshot(scope, rebuild=True)
+    snapshot = store.refresh(scope, rebuild=True).snapshot
     built = time.perf_counter() - began
     began = time.perf_counter()
     columns.ColumnStore(store.root).snapshot(scope)
@@ -192,9 +220,9 @@ def _rollup_costs(services: Any, scope: Any, log: Callable[[str], None]) -> dict
         ]
     )
     began = time.perf_counter()
-    store.snapshot(scope)
+    refreshed = store.refresh(scope)
     appended = time.perf_counter() - began
-    assert store.last_action == "appended"
+    assert refreshed.action == "appended"
     return {
         "rows": len(snapshot),
         "build_s": round(built, 2),

@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from deskops.evals.retrieval import RetrievalCase
+from deskops.errors import InvalidInput, Unavailable
+from deskops.harness.retrieval import RetrievalCase
 
 __all__ = [
     "CorpusDoc",
@@ -59,7 +60,7 @@ class RetrievalDataset:
     """One line: how the corpus, the queries and the relevance were built."""
 
 
-class DatasetMissing(FileNotFoundError):
+class DatasetMissing(Unavailable):
     """A data set's folder or file is not where it should be."""
 
     def __init__(self, folder: Path, expected: str) -> None:
@@ -79,7 +80,7 @@ def shared_data_dir() -> Path:
     return Path(__file__).resolve().parents[3].parent / "shared" / "data"
 
 
-def _require(folder: Path, names: tuple[str, ...], expected: str) -> None:
+def require_files(folder: Path, names: tuple[str, ...], expected: str) -> None:
     if not all((folder / name).is_file() for name in names):
         raise DatasetMissing(folder, expected)
 
@@ -87,7 +88,7 @@ def _require(folder: Path, names: tuple[str, ...], expected: str) -> None:
 def load_stackfaq(root: Path | None = None) -> RetrievalDataset:
     """StackFAQ: one document per thread, its paraphrases (minus ``*`` placeholders) as queries."""
     folder = (root or shared_data_dir()) / "stackfaq"
-    _require(folder, (_STACKFAQ_FILE,), f"{_STACKFAQ_FILE} (StackFAQ: 125 threads with paraphrases)")
+    require_files(folder, (_STACKFAQ_FILE,), f"{_STACKFAQ_FILE} (StackFAQ: 125 threads with paraphrases)")
     with (folder / _STACKFAQ_FILE).open(encoding="utf-8") as handle:
         threads: list[dict[str, Any]] = json.load(handle)["root"]["qapair"]
     corpus: list[CorpusDoc] = []
@@ -112,7 +113,7 @@ def load_stackfaq(root: Path | None = None) -> RetrievalDataset:
     return RetrievalDataset(name="stackfaq", corpus=corpus, cases=cases, notes=notes)
 
 
-def _read_banking77(path: Path) -> list[tuple[str, str]]:
+def read_banking77(path: Path) -> list[tuple[str, str]]:
     with path.open(encoding="utf-8", newline="") as handle:
         reader = csv.DictReader(handle)
         if reader.fieldnames is None or not {"text", "category"} <= set(reader.fieldnames):
@@ -120,7 +121,7 @@ def _read_banking77(path: Path) -> list[tuple[str, str]]:
         return [(row["text"].strip(), row["category"]) for row in reader]
 
 
-def _stratified_sample(categories: list[str], size: int, seed: int) -> list[int]:
+def stratified_sample(categories: list[str], size: int, seed: int) -> list[int]:
     """Row indices, round-robin over the intents (in a seeded order), rows shuffled within each."""
     rows_by_category: dict[str, list[int]] = defaultdict(list)
     for row, category in enumerate(categories):
@@ -153,18 +154,20 @@ def load_banking77(
     sample; the corpus is always the whole training set.
     """
     if max_queries is not None and max_queries < 1:
-        raise ValueError(f"max_queries must be >= 1 or None, got {max_queries}")
+        raise InvalidInput(f"max_queries must be >= 1 or None, got {max_queries}")
     folder = (root or shared_data_dir()) / "banking77"
-    _require(folder, ("train.csv", "test.csv"), "train.csv and test.csv (Banking77, columns text,category)")
-    train = _read_banking77(folder / "train.csv")
-    test = _read_banking77(folder / "test.csv")
+    require_files(
+        folder, ("train.csv", "test.csv"), "train.csv and test.csv (Banking77, columns text,category)"
+    )
+    train = read_banking77(folder / "train.csv")
+    test = read_banking77(folder / "test.csv")
     corpus = [CorpusDoc(id=f"b77-train-{row}", title="", text=text) for row, (text, _) in enumerate(train)]
     ids_by_category: dict[str, list[str]] = defaultdict(list)
     for doc, (_, category) in zip(corpus, train, strict=True):
         ids_by_category[category].append(doc.id)
     rows = list(range(len(test)))
     if max_queries is not None and max_queries < len(test):
-        rows = _stratified_sample([category for _, category in test], max_queries, seed)
+        rows = stratified_sample([category for _, category in test], max_queries, seed)
     cases = [
         RetrievalCase(query=test[row][0], relevant=dict.fromkeys(ids_by_category[test[row][1]], 1))
         for row in rows

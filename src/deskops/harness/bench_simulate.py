@@ -40,11 +40,15 @@ def run_simulate_bench(sizes: list[int], *, days: int, log: Callable[[str], None
             ]
             log(f"simulating {size:,} conversations over {days} days ...")
             began = time.perf_counter()
-            child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-            _, status, usage = os.wait4(child.pid, 0)
+            # Output goes to files, not pipes: a child never blocks on a full pipe while we wait4
+            # for it (which is how its own peak memory is read), and nothing is left open.
+            out_path, err_path = Path(folder) / "stdout", Path(folder) / "stderr"
+            with open(out_path, "w") as out, open(err_path, "w") as err:
+                child = subprocess.Popen(command, stdout=out, stderr=err)
+                _, status, usage = os.wait4(child.pid, 0)
+                child.returncode = os.waitstatus_to_exitcode(status)
             wall = time.perf_counter() - began
-            stdout, stderr = child.stdout.read(), child.stderr.read()  # type: ignore[union-attr]
-            child.returncode = os.waitstatus_to_exitcode(status)
+            stdout, stderr = out_path.read_text(), err_path.read_text()
             if child.returncode != 0:
                 raise RuntimeError(f"simulate failed for {size}: {stderr.strip() or stdout.strip()}")
             report = json.loads(stdout)

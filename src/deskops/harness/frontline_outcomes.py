@@ -9,48 +9,35 @@ the simulator then resolves a conversation only if the agent would answer it and
 article is right at the time. So editing the simulated content — a missing article, a
 stale one, a guidance rule — changes simulated outcomes through the agent.
 
-Nothing touches a database: the help center is indexed in memory, embeddings computed
-once per distinct text.
+Nothing touches a database: each state of the help center is indexed in memory by the
+search service, which embeds each distinct text once.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, TypeVar
 
-import numpy as np
-
-from deskops.domain.models import ArticleVersion, ContentState, Decision, GuidanceRule, Procedure
+from deskops.domain.models import (
+    ArticleVersion,
+    ContentState,
+    Decision,
+    FrontlineSettings,
+    GuidanceRule,
+    Procedure,
+)
 from deskops.frontline import compose
 from deskops.frontline.agent import Content, FrontlineAgent, Inquiry
-from deskops.search.chunks import article_chunks
-from deskops.search.dense import Embedder
-from deskops.search.index import HybridIndex, SearchConfig
-from deskops.search.service import SearchResponse, check_filters, clean_query, respond
-from deskops.simulate._catalog import TOPICS
+from deskops.simulate.catalog import TOPICS
 from deskops.simulate.content import ContentPlan
 from deskops.simulate.outcomes import FrontlineRates
 
+if TYPE_CHECKING:
+    from deskops.bootstrap import Services
+
 WORKSPACE = "simulated"
-
-
-class _Vectors:
-    """Embeddings by text, each computed once (in batches when asked for many)."""
-
-    def __init__(self, embedder: Embedder, known: dict[str, np.ndarray] | None = None) -> None:
-        self.embedder = embedder
-        self.known = known if known is not None else {}
-
-    def many(self, texts: list[str]) -> np.ndarray:
-        missing = [t for t in dict.fromkeys(texts) if t not in self.known]
-        for start in range(0, len(missing), 256):
-            part = missing[start : start + 256]
-            self.known.update(zip(part, self.embedder.encode(part), strict=True))
-        return np.stack([self.known[t] for t in texts]) if texts else np.zeros((0, self.embedder.dimension))
-
-    def one(self, text: str) -> np.ndarray:
-        return self.many([text])[0]
+Versioned = TypeVar("Versioned", GuidanceRule, Procedure)
 
 
 def _state(plan: ContentPlan, at: datetime) -> dict[str, ArticleVersion]:
@@ -63,9 +50,9 @@ def _state(plan: ContentPlan, at: datetime) -> dict[str, ArticleVersion]:
     return versions
 
 
-def _latest(items: list[Any], at: datetime) -> list[Any]:
+def _latest(items: list[Versioned], at: datetime) -> list[Versioned]:
     """The latest version of each rule or procedure written by ``at``."""
-    found: dict[str, Any] = {}
+    found: dict[str, Versioned] = {}
     for item in items:
         if item.updated_at <= at:
             found[item.external_id] = item
@@ -77,18 +64,17 @@ def rates(
     start: datetime,
     end: datetime,
     *,
-    embedder: Embedder,
-    config: SearchConfig | None = None,
+    services: Services,
     per_topic: int | None = None,
     topics: set[str] | None = None,
-    embeddings: dict[str, np.ndarray] | None = None,
 ) -> FrontlineRates:
     """The agent's answer rate per topic and help-center state (``per_topic`` caps the opening
     messages tried per topic and language group; ``topics`` limits the topics tried: all by
-    default, and a simulation needs all). ``embeddings`` (text -> vector) is reused and filled
-    when given, so repeated runs embed nothing twice."""
-    config = config or SearchConfig()
-    vectors = _Vectors(embedder, embeddings)
+    default, and a simulation needs all).
+
+    The agent and its search come from ``services`` (offline: no model is called), searching
+    each state of the help center in memory; embeddings are remembered by the search service,
+    so repeated runs embed nothing twice."""
     # The help center changes when an article version is written; rules and settings are
     # taken as they stand at the start (the guidance incident is modelled by the simulator).
     moments = sorted({start} | {at for at, _ in plan.articles if start < at < end})
@@ -106,6 +92,7 @@ def rates(
     rules: list[GuidanceRule] = _latest(plan.rules, start)
     procedures: list[Procedure] = _latest(plan.procedures, start)
     settings = next((s for at, s in reversed(plan.settings) if at <= start), plan.settings[0][1])
+    offline = services.frontline.offline()
     tried = [t for t in TOPICS if topics is None or t.key in topics]
     openings = {t.key: list(t.phrasings)[:per_topic] for t in tried}
     translated = {t.key: list(t.translations.values())[:per_topic] for t in tried}
@@ -114,7 +101,7 @@ def rates(
     answered_translated: dict[str, list[float]] = {t.key: [] for t in tried}
     decisions: dict[str, Counter[str]] = {t.key: Counter() for t in tried}
     for number, state in enumerate(states):
-        agent, content = _agent(state, rules, procedures, settings, vectors, config)
+        agent, content = _agent(offline, services, state, rules, procedures, settings)
         right = _right_articles(plan, state)
         for t in tried:
             for texts, target in ((openings[t.key], answered), (translated[t.key], answered_translated)):
@@ -166,28 +153,15 @@ def _right_articles(plan: ContentPlan, state: dict[str, ArticleVersion]) -> dict
 
 
 def _agent(
+    offline: FrontlineAgent,
+    services: Services,
     state: dict[str, ArticleVersion],
     rules: list[GuidanceRule],
     procedures: list[Procedure],
-    settings: dict[str, Any],
-    vectors: _Vectors,
-    config: SearchConfig,
+    settings: FrontlineSettings,
 ) -> tuple[FrontlineAgent, Content]:
-    chunks = [c for a in state.values() for c in article_chunks(a)]
-    index = HybridIndex(vectors.embedder.dimension)
-    if chunks:
-        index.add("simulated", chunks, vectors.many([c.text for c in chunks]).astype(np.float32))
-
-    def retrieve(workspace: str, query: str, k: int, filters: dict[str, str]) -> SearchResponse:
-        cleaned, notices = clean_query(query)
-        if filters.get("kind") != "article":  # no past conversations yet: nothing to vote on topics
-            return SearchResponse(
-                query=cleaned, method="hybrid_rerank", filters=filters, hits=[], confidence=0.0, abstain=True
-            )
-        return respond(
-            index, cleaned, vectors.one(cleaned), notices, k=k, filters=check_filters(filters), config=config
-        )
-
+    """The agent searching this state of the help center, and the content it runs on."""
+    index = services.search.over_articles(list(state.values()))
     published = {k: v for k, v in state.items() if v.state == ContentState.published}
     content = Content(
         rules=rules,
@@ -197,5 +171,5 @@ def _agent(
             compose.Article(eid, published[eid].title, published[eid].body) if eid in published else None
         ),
     )
-    agent = FrontlineAgent(uow_factory=None, retrieve=retrieve, embed=vectors.one)
-    return agent, content
+    # No past conversations in a simulation's help center: topic votes come back empty.
+    return offline.using(index.retrieve), content

@@ -11,8 +11,9 @@ from typing import Any
 
 import numpy as np
 
-from deskops.evals.datasets import load_banking77, load_stackfaq
-from deskops.evals.retrieval import RetrievalCase, evaluate
+from deskops.errors import InvalidInput
+from deskops.harness.datasets import load_banking77, load_stackfaq
+from deskops.harness.retrieval import RetrievalCase, evaluate
 from deskops.search import abstain
 from deskops.search.chunks import Chunk, article_chunks, document_chunks
 from deskops.search.dense import Embedder, EmbeddingCache, embed
@@ -32,22 +33,35 @@ class SearchDataset:
 
 
 def load(name: str, *, seed: int = 7, max_queries: int | None = None) -> SearchDataset:
-    """One of DATASETS, chunked for indexing."""
+    """One of DATASETS, chunked for indexing; ``max_queries`` keeps that many queries, evenly spread."""
+    if max_queries is not None and max_queries < 1:
+        raise InvalidInput(f"--max-queries must be at least 1, got {max_queries}")
     if name == "simulated":
-        return simulated_dataset(seed=seed)
+        simulated = simulated_dataset(seed=seed)
+        return SearchDataset(
+            simulated.name, simulated.chunks, spread(simulated.cases, max_queries), simulated.notes
+        )
     if name == "stackfaq":
         data = load_stackfaq()
     elif name == "banking77":
         data = load_banking77(max_queries=max_queries, seed=seed)
     else:
-        raise ValueError(f"unknown dataset {name!r}: use one of {', '.join(DATASETS)}")
+        raise InvalidInput(f"unknown dataset {name!r}: use one of {', '.join(DATASETS)}")
     chunks = [
         c
         for doc in data.corpus
         for c in document_chunks(doc_id=doc.id, title=doc.title, body=doc.text, fields={"state": "published"})
     ]
-    cases = data.cases[:max_queries] if max_queries and name != "banking77" else data.cases
+    cases = data.cases if name == "banking77" else spread(data.cases, max_queries)
     return SearchDataset(data.name, chunks, cases, data.notes)
+
+
+def spread(cases: list[RetrievalCase], limit: int | None) -> list[RetrievalCase]:
+    """At most ``limit`` cases, evenly spaced through the list (so every topic or thread is sampled)."""
+    if limit is None or limit >= len(cases):
+        return cases
+    step = len(cases) / limit
+    return [cases[int(i * step)] for i in range(limit)]
 
 
 def simulated_dataset(*, seed: int = 7) -> SearchDataset:
@@ -56,7 +70,7 @@ def simulated_dataset(*, seed: int = 7) -> SearchDataset:
     from deskops.simulate.workspace import SimulationConfig, simulate_workspace
 
     with tempfile.TemporaryDirectory(prefix="deskops-eval-") as folder:
-        services = build(database_url=f"sqlite:///{Path(folder) / 'eval.db'}")
+        services = build(database_url=f"sqlite:///{Path(folder) / 'eval.db'}", data_dir=Path(folder))
         try:
             with services.uow() as uow:
                 simulate_workspace(

@@ -1,0 +1,43 @@
+"""The one plugin surface: what a plugin (built-in or third-party) can add to deskops.
+
+A plugin is a module with functions marked ``@hookimpl``, named in the ``deskops``
+entry-point group of its package's metadata. ``bootstrap.build`` loads every plugin of
+that group and asks each to register what it brings; deskops's own metrics and
+importers register exactly this way (see ``[project.entry-points.deskops]`` in
+pyproject.toml). Nothing registers when a module is imported.
+
+    from deskops.hookspecs import hookimpl
+
+    @hookimpl
+    def register_metrics(register):
+        register(Metric("refund_rate", "Refund rate", "%", "rate", "down", "...", hit=(...)))
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import pluggy
+
+if TYPE_CHECKING:
+    from deskops.analytics.catalog import Metric
+    from deskops.importers import ImporterSpec
+
+PROJECT = "deskops"
+"""The pluggy project name, which is also the entry-point group plugins are found in."""
+
+hookspec = pluggy.HookspecMarker(PROJECT)
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+
+class Hooks:
+    """The hooks a plugin may implement; each receives a ``register`` function."""
+
+    @hookspec
+    def register_metrics(self, register: Callable[[Metric], None]) -> None:
+        """Add metrics to the catalog (``analytics.catalog.Metric``: declared as data)."""
+
+    @hookspec
+    def register_importers(self, register: Callable[[ImporterSpec], None]) -> None:
+        """Add import sources (``importers.ImporterSpec``: a name, the kinds it reads, a parser)."""

@@ -1,0 +1,67 @@
+"""What the plugins registered: the metric catalog and the import sources, looked up by name."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import pluggy
+
+from deskops.errors import Conflict, InvalidInput, Unavailable
+from deskops.hookspecs import PROJECT, Hooks
+
+if TYPE_CHECKING:
+    from deskops.analytics.catalog import Metric
+    from deskops.importers import ImporterSpec
+
+
+@dataclass
+class Registry:
+    """Everything registered through ``hookspecs``, by name, in registration order."""
+
+    metrics: dict[str, Metric] = field(default_factory=dict)
+    importers: dict[str, ImporterSpec] = field(default_factory=dict)
+
+    def add_metric(self, metric: Metric) -> None:
+        if metric.name in self.metrics:
+            raise Conflict(f"two plugins register the metric {metric.name!r}")
+        self.metrics[metric.name] = metric
+
+    def add_importer(self, importer: ImporterSpec) -> None:
+        if importer.name in self.importers:
+            raise Conflict(f"two plugins register the import source {importer.name!r}")
+        self.importers[importer.name] = importer
+
+    def metric(self, name: str) -> Metric:
+        """The metric called ``name``; the error lists the valid names."""
+        from deskops.analytics.catalog import UnknownMetric
+
+        found = self.metrics.get(name)
+        if found is None:
+            raise UnknownMetric(f"unknown metric {name!r}: use one of {', '.join(self.metrics)}")
+        return found
+
+    def importer(self, name: str) -> ImporterSpec:
+        """The import source called ``name``; the error lists the valid names."""
+        found = self.importers.get(name)
+        if found is None:
+            raise InvalidInput(f"--source must be {' or '.join(self.importers)}, not {name!r}")
+        return found
+
+
+def load_plugins(*extra: object) -> Registry:
+    """Every plugin of the ``deskops`` entry-point group (the built-ins among them), plus ``extra``."""
+    manager = pluggy.PluginManager(PROJECT)
+    manager.add_hookspecs(Hooks)
+    manager.load_setuptools_entrypoints(PROJECT)
+    for plugin in extra:
+        manager.register(plugin)
+    registry = Registry()
+    manager.hook.register_metrics(register=registry.add_metric)
+    manager.hook.register_importers(register=registry.add_importer)
+    if not registry.metrics or not registry.importers:
+        raise Unavailable(
+            "deskops's built-in plugins are not registered: install the package (pip install -e .) "
+            "so its entry points exist"
+        )
+    return registry
