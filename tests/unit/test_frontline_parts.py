@@ -342,3 +342,37 @@ def test_instruction_lines_are_left_out_of_what_is_searched() -> None:
 )
 def test_the_output_guard_tells_a_request_for_a_secret_from_an_instruction(text: str, asks: bool) -> None:
     assert bool(compose.SECRET_REQUEST.search(text)) is asks
+
+
+@pytest.mark.parametrize(
+    ("answer", "reason"),
+    [
+        # Short sentences are checked too: every word must be in the cited passage.
+        ("Refund approved [1].", "unsupported claim"),
+        ("Approved. Free upgrade. [1]", "unsupported claim"),
+        ("Done [2].", "unsupported claim"),
+        ("Yes. Payouts arrive within 2 business days [1].", "unsupported claim"),
+        ("No. [1]", "an assertion with nothing to check"),
+        # Commitments need a passage that names them, even inside a well-supported sentence.
+        ("Standard payouts arrive within 2 business days and we waive the fee [1].", "a commitment the"),
+        ("Annual plans can be refunded within 14 days, as an exception [2].", "a commitment the sources"),
+        ("Your first payout is held for 7 days, then refunded [1].", "a commitment the sources do not make"),
+        ("Standard payouts arrive by Friday within 2 business days [1].", "a commitment the sources"),
+    ],
+)
+def test_every_sentence_and_every_commitment_needs_support(answer: str, reason: str) -> None:
+    result = compose.check_grounding(answer, PASSAGES)
+    assert not result.ok and result.reason.startswith(reason), result.reason
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "Thanks for asking! Standard payouts arrive within 2 business days [1].",
+        "Hello. Annual plans can be refunded within 14 days [2]. Happy to help.",
+        "Payouts are not processed on weekends [1].",
+    ],
+)
+def test_courtesy_and_supported_sentences_pass(answer: str) -> None:
+    result = compose.check_grounding(answer, PASSAGES)
+    assert result.ok, result.reason

@@ -347,6 +347,10 @@ def test_a_grounded_model_answer_is_served_with_its_sources(world: Any) -> None:
         (lambda s, u: "Payouts are quick.", "answer rejected: the answer cites no passage"),
         (lambda s, u: "HANDOVER", "answer rejected: the model could not answer"),
         (lambda s, u: "Please send us your card number [1]", "the answer asks for a secret"),
+        # Short claims and commitments are checked like any other sentence.
+        (lambda s, u: "Refund approved [1].", "answer rejected: unsupported claim"),
+        (lambda s, u: "Approved. Free upgrade. [1]", "answer rejected: unsupported claim"),
+        (lambda s, u: "Yes. " + _first_passage_sentence(s, u), "answer rejected: unsupported claim"),
     ],
 )
 def test_an_ungrounded_or_unsafe_model_answer_is_handed_over(

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 
 from deskops.frontline.guard import quote_customer
 from deskops.llm.client import ChatMessage
@@ -41,6 +42,30 @@ SECRET_REQUEST = re.compile(
 )
 SUPPORT_SHARE = 0.6
 """Share of a sentence's content words that must appear in the passages it cites."""
+SHORT_CLAIM = 3
+"""A sentence with fewer content words than this must have every one of them in its sources."""
+COMMITMENT_WORDS = (
+    "refund refunded reimburse reimbursement credit credited compensation compensate waive waived "
+    "waiver upgrade upgraded downgrade discount discounted free exception approve approved "
+    "guarantee guaranteed promise promised deadline expedite expedited priority extend extension "
+    "grant granted cancel cancelled replacement replace voucher coupon gift bonus cashback "
+    "monday tuesday wednesday thursday friday saturday sunday tomorrow today tonight "
+    "immediately instantly"
+)
+"""What an answer may only promise when a cited passage names it."""
+COURTESY_WORDS = (
+    "hi hello hey thanks thank welcome happy help glad sorry hope great day pleasure please cheers "
+    "ask asking question reaching contacting patience waiting understanding apologies apologize"
+)
+"""Plain courtesy: a sentence made only of these needs no source."""
+
+
+@cache
+def _stems(words: str) -> frozenset[str]:
+    return frozenset(tokenize(words))
+
+
+_COURTESY_PHRASE = re.compile(r"\W*(hi|hello|hey|you're welcome|thank you)?\W*")
 
 
 @dataclass
@@ -173,7 +198,15 @@ _NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
 
 
 def check_grounding(answer: str, passages: list[Passage]) -> Grounding:
-    """Is every claim of ``answer`` supported by the passages it cites?"""
+    """Is every sentence of ``answer`` supported by the passages it cites?
+
+    A sentence cites with ``[n]`` (or leans on every passage the answer cites). It is
+    supported when enough of its content words are in those passages — all of them for a
+    sentence of one or two words ("Refund approved.", "Free upgrade.") — every number in
+    it is there too, and every commitment it makes (a refund, credit, upgrade, exception,
+    deadline ...) is named there. A sentence with nothing to check ("Yes.", "Done.") is an
+    unsupported assertion; only plain courtesy ("Thanks!", "Happy to help.") needs no source.
+    """
     text = answer.strip()
     if not text or text.upper().startswith("HANDOVER"):
         return Grounding(False, "the model could not answer from the passages", [])
@@ -185,20 +218,35 @@ def check_grounding(answer: str, passages: list[Passage]) -> Grounding:
     if any(not 1 <= n <= len(passages) for n in cited):
         return Grounding(False, f"the answer cites a passage it was not given ({cited})", cited)
     for sentence in _SENTENCE.split(text):
+        claim = _CITE.sub("", sentence).strip()
+        if not re.search(r"\w", claim):
+            continue  # a citation on its own line, or punctuation
         own = [int(n) for n in _CITE.findall(sentence)] or cited
         source = " ".join(passages[n - 1].title + " " + passages[n - 1].text for n in own)
-        words = set(tokenize(_CITE.sub("", sentence)))
-        if len(words) >= 3:
-            support = len(words & set(tokenize(source))) / len(words)
-            if support < SUPPORT_SHARE:
-                return Grounding(
-                    False,
-                    f"unsupported claim ({support:.0%} of its words in the sources): "
-                    f"{sentence.strip()[:120]!r}",
-                    cited,
-                )
-        known = set(_NUMBER.findall(source))
-        for number in _NUMBER.findall(_CITE.sub("", sentence)):
-            if number not in known:
-                return Grounding(False, f"the number {number} is not in the cited passages", cited)
+        problem = _unsupported(claim, source)
+        if problem is not None:
+            return Grounding(False, f"{problem}: {claim[:120]!r}", cited)
     return Grounding(True, "every claim is supported by a cited passage", cited)
+
+
+def _unsupported(claim: str, source: str) -> str | None:
+    """Why one sentence is not supported by ``source`` (None when it is)."""
+    words = set(tokenize(claim))
+    if not words:
+        lowered = claim.lower()
+        return None if _COURTESY_PHRASE.fullmatch(lowered) else "an assertion with nothing to check"
+    if words <= _stems(COURTESY_WORDS):
+        return None
+    sourced = set(tokenize(source))
+    support = len(words & sourced) / len(words)
+    needed = 1.0 if len(words) < SHORT_CLAIM else SUPPORT_SHARE
+    if support < needed:
+        return f"unsupported claim ({support:.0%} of its words in the sources)"
+    promised = sorted((words & _stems(COMMITMENT_WORDS)) - sourced)
+    if promised:
+        return f"a commitment the sources do not make ({', '.join(promised)})"
+    known = set(_NUMBER.findall(source))
+    for number in _NUMBER.findall(claim):
+        if number not in known:
+            return f"the number {number} is not in the cited passages"
+    return None
