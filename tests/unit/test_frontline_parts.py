@@ -34,9 +34,13 @@ T = datetime(2026, 5, 1, tzinfo=UTC)
         ("send it to 1600 Pennsylvania Avenue", "send it to [ADDRESS]", {"addresses": 1}),
         ("Hauptstrasse 12 in Berlin", "[ADDRESS] in Berlin", {"addresses": 1}),
         # A card number followed by an expiry date or a CVV, an IBAN followed by a BIC, any case.
-        ("card 4111 1111 1111 1111 12/27 cvv 123", "card [CARD] 12/27 cvv 123", {"cards": 1}),
-        ("card 4111111111111111 123", "card [CARD] 123", {"cards": 1}),
-        ("card 4111 1111 1111 1111 12 27", "card [CARD] 12 27", {"cards": 1}),
+        (
+            "card 4111 1111 1111 1111 12/27 cvv 123",
+            "card [CARD] [EXPIRY] cvv [CVV]",
+            {"cards": 1, "card_details": 1, "cvvs": 1},
+        ),
+        ("card 4111111111111111 123", "card [CARD] [CVV]", {"cards": 1, "card_details": 1}),
+        ("card 4111 1111 1111 1111 12 27", "card [CARD] [EXPIRY]", {"cards": 1, "card_details": 1}),
         ("IBAN DE89 3704 0044 0532 0130 00 BIC COBADEFFXXX", "IBAN [IBAN] BIC COBADEFFXXX", {"ibans": 1}),
         ("iban de89 3704 0044 0532 0130 00 ok", "iban [IBAN] ok", {"ibans": 1}),
     ],
@@ -47,9 +51,62 @@ def test_personal_data_is_replaced(text: str, expected: str, found: dict[str, in
 
 
 @pytest.mark.parametrize(
+    ("text", "expected", "found"),
+    [
+        # Secrets a customer volunteers, named by what they call them ...
+        ("my PIN is 4821", "my PIN is [PIN]", {"pins": 1}),
+        ("my pin: 0000", "my pin: [PIN]", {"pins": 1}),
+        ("password: hunter2!", "password: [PASSWORD]!", {"passwords": 1}),
+        ('my password is "correct horse"', "my password is [PASSWORD]", {"passwords": 1}),
+        ("passcode=4411", "passcode=[PASSWORD]", {"passwords": 1}),
+        ("the code was 482 913", "the code was [CODE]", {"codes": 1}),
+        ("OTP 482913 thanks", "OTP [CODE] thanks", {"codes": 1}),
+        ("the 2FA code 123456 expired", "the 2FA code [CODE] expired", {"codes": 1}),
+        ("verification code: A7X-4421", "verification code: [CODE]", {"codes": 1}),
+        ("one-time code is 991 234, please help", "one-time code is [CODE], please help", {"codes": 1}),
+        ("cvv 123", "cvv [CVV]", {"cvvs": 1}),
+        ("CVC: 4412 on the back", "CVC: [CVV] on the back", {"cvvs": 1}),
+        ("expiry 09/28", "expiry [EXPIRY]", {"card_details": 1}),
+        ("account number 12345678", "account number [ACCOUNT_NUMBER]", {"account_numbers": 1}),
+        ("sort code 12-34-56", "sort code [ACCOUNT_NUMBER]", {"account_numbers": 1}),
+        ("zip 94105", "zip [POSTCODE]", {"postcodes": 1}),
+        ("my postcode is SW1A 1AA", "my postcode is [POSTCODE]", {"postcodes": 1}),
+        ("api key: abcd1234efgh5678", "api key: [SECRET]", {"secrets": 1}),
+        # ... and recognised by their shape.
+        ("card 4111 1111 1111 1112 fails the Luhn check", "card [CARD] fails the Luhn check", {"cards": 1}),
+        ("card 5500000000000005 typo 550000000000000", "card [CARD] typo [CARD]", {"cards": 2}),
+        ("I live in EC1A 1BB London", "I live in [POSTCODE] London", {"postcodes": 1}),
+        ("Toronto M5V 3L9", "Toronto [POSTCODE]", {"postcodes": 1}),
+        ("SSN 123-45-6789", "SSN [ID_NUMBER]", {"id_numbers": 1}),
+        ("here: sk-proj-abcdefghijklmnop1234", "here: [SECRET]", {"secrets": 1}),
+        ("AKIAIOSFODNN7EXAMPLE leaked", "[SECRET] leaked", {"secrets": 1}),
+        ("token ghp_abcdefghijklmnopqrstuvwxyz0123456789", "token [SECRET]", {"secrets": 1}),
+    ],
+)
+def test_secrets_are_replaced(text: str, expected: str, found: dict[str, int]) -> None:
+    result = redact(text)
+    assert (result.text, result.found) == (expected, found)
+
+
+@pytest.mark.parametrize(
     "text",
     [
-        "card 4111 1111 1111 1112 fails the Luhn check",
+        "Forgot my password, how do I reset it?",
+        "I changed my password yesterday",
+        "PIN reset please",
+        "the promo code SUMMER24 does not work",
+        "error code 502 again",
+        "what is the code for the API?",
+        "my security settings",
+    ],
+)
+def test_talking_about_a_secret_is_not_one(text: str) -> None:
+    assert redact(text).text == text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
         "invoice INV-20931 charged on 2026-05-04 for 1250.00 USD",
         "the last four are 4821",
         "transaction tx_8841203 failed on 12/05/2026",

@@ -321,6 +321,45 @@ def test_stored_traces_hold_no_personal_data(world: Any) -> None:
         assert secret not in stored
 
 
+SECRETS = {
+    "4111 1111 1111 1112": "my card 4111 1111 1111 1112 was declined",  # fails the Luhn check
+    "4821": "my PIN is 4821",
+    "hunter2": "password: hunter2",
+    "991 234": "the code was 991 234",
+    "482913": "OTP 482913",
+    "737": "cvv 737",
+    "SW1A 1AA": "I'm at SW1A 1AA",
+    "94105": "zip 94105",
+    "123-45-6789": "SSN 123-45-6789",
+    "sk-proj-abcdefghijklmnop1234": "my key sk-proj-abcdefghijklmnop1234",
+}
+
+
+@pytest.mark.parametrize("secret", list(SECRETS))
+def test_secrets_a_customer_volunteers_never_reach_a_trace_or_a_model(world: Any, secret: str) -> None:
+    uow, _ = world
+    message = f"{SECRETS[secret]}, how do I update my card details?"
+    model = ScriptedModel(lambda s, u: "HANDOVER")
+    conversation = f"conv-{abs(hash(secret))}"
+    history = [("customer", SECRETS[secret])]
+    _agent(world, model).reply(
+        "demo", Inquiry(message=message, history=history, conversation_external_id=conversation)
+    )
+    (trace,) = uow.workspace("demo").traces.for_conversation(conversation)
+    stored = json.dumps(trace.model_dump(mode="json"))
+    assert secret not in stored and trace.signals.redacted
+    assert model.prompts and all(secret not in system + user for system, user in model.prompts)
+
+
+def test_a_trace_stays_small_whatever_the_customer_sends(world: Any) -> None:
+    uow, _ = world
+    message = "How long do payouts take? " + "blah " * 20_000
+    reply = _agent(world).reply("demo", Inquiry(message=message, conversation_external_id="conv-long"))
+    assert reply.trace_id is not None
+    (trace,) = uow.workspace("demo").traces.for_conversation("conv-long")
+    assert len(json.dumps(trace.model_dump(mode="json"))) < 20_000 and trace.query.endswith("…")
+
+
 # ----------------------------------------------------------------------------------- with a model
 
 

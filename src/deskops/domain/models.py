@@ -370,12 +370,33 @@ class TraceSignals(_Model):
     """Personal data and secrets replaced, by kind."""
 
 
+TRACE_TEXT_LIMIT = 2000
+"""Characters kept of a trace's query, reply and reason (longer text is cut, marked with …)."""
+TRACE_LIST_LIMIT = 50
+"""Passages and rules kept in one trace (a workspace with more rules keeps the first 50 checked)."""
+
+
 class DecisionTrace(_Model):
     """Why the front-line agent replied as it did: what "debug this conversation" reads.
 
     Customer text in a trace is redacted (see ``frontline.redact``); it never holds
-    personal data.
+    personal data or secrets. Its size is capped, whatever the customer sends.
     """
+
+    @model_validator(mode="before")
+    @classmethod
+    def _capped(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            data = dict(data)
+            for name in ("query", "reply", "reason"):
+                text = data.get(name)
+                if isinstance(text, str) and len(text) > TRACE_TEXT_LIMIT:
+                    data[name] = text[: TRACE_TEXT_LIMIT - 1] + "…"
+            for name in ("passages", "rules"):
+                items = data.get(name)
+                if isinstance(items, list) and len(items) > TRACE_LIST_LIMIT:
+                    data[name] = items[:TRACE_LIST_LIMIT]
+        return data
 
     conversation_external_id: str | None = None
     message_index: int | None = Field(default=None, ge=0)

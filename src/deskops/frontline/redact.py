@@ -1,9 +1,20 @@
-"""Personal data out of customer text before it reaches a model, a trace or a log.
+"""Personal data and secrets out of customer text before it reaches a model, a trace or a log.
 
-Found: email addresses, card numbers (13-19 digits passing the Luhn check), IBANs
-(passing the ISO 7064 mod-97 check), phone numbers, and street addresses of the common
-"number + name + street type" form. Each is replaced by a typed placeholder such as
-``[CARD]``; what was found is reported by kind, never by value.
+Found by pattern: email addresses, card numbers (13-19 digits passing the Luhn check, and
+any run of 15-19 digits whether it passes or not: a mistyped card number is still one),
+the expiry date and security code right after a card number, IBANs (passing the ISO
+7064 mod-97 check), US social security numbers, API keys and tokens of the common
+providers, UK and Canadian postcodes, phone numbers, and street addresses of the common
+"number + name + street type" form.
+
+Found by what the customer calls them: the value after "one-time code", "verification
+code", "OTP", "2FA code", "PIN", "password", "passcode", "CVV"/"CVC"/"security code",
+"expiry", "SSN", "API key", "token", "secret", "account number", "routing number",
+"sort code", "postcode"/"postal code"/"ZIP" and the like ("my PIN is 4821",
+"password: hunter2", "the code was 482 913").
+
+Each is replaced by a typed placeholder such as ``[CARD]`` or ``[PIN]``; what was found
+is reported by kind, never by value. Over-redacting a number is the safe side.
 """
 
 from __future__ import annotations
@@ -27,6 +38,75 @@ STREET_TYPES = (
 # Street names are capitalised words (case matters there); the street type may be any case.
 ADDRESS = re.compile(rf"\b\d{{1,5}}[A-Za-z]?\s+(?:[A-Z][\w'.-]*\s+){{1,4}}(?i:{STREET_TYPES})\b\.?")
 ADDRESS_NUMBER_AFTER = re.compile(r"\b[A-ZÄÖÜ][\wäöüß-]*(?:strasse|straße|weg|platz|gasse)\s+\d{1,5}[a-z]?\b")
+
+
+# -- secrets named by the customer -----------------------------------------------------------------
+
+SECRET_KINDS: tuple[tuple[str, str, str], ...] = (
+    (
+        r"(?:one[- ]?time|verification|security|login|sign[- ]?in|sms|2fa|mfa|auth(?:entication)?|access|"
+        r"confirmation|recovery|backup|reset)\s+(?:code|pin|number)|otp|one[- ]?time\s+password|"
+        # A bare "code" is a secret unless it is plainly something else (an error or a promo code).
+        r"(?<!error )(?<!status )(?<!promo )(?<!discount )(?<!coupon )(?<!voucher )(?<!referral )(?<!gift )"
+        r"(?<!country )(?<!area )(?<!product )(?<!tax )(?<!currency )(?<!source )(?<!invite )code",
+        "[CODE]",
+        "codes",
+    ),
+    (r"cvv2?|cvc2?|csc|cid|card\s+(?:verification|security)\s+(?:code|value|number)", "[CVV]", "cvvs"),
+    (r"pin(?:\s+(?:code|number))?", "[PIN]", "pins"),
+    (r"pass(?:word|wd|code|phrase)|pwd|pw", "[PASSWORD]", "passwords"),
+    (r"exp(?:iry|iration)?(?:\s+date)?|expires|valid\s+(?:thru|through|until)", "[EXPIRY]", "card_details"),
+    (
+        r"ssn|social\s+security(?:\s+number)?|tax\s+id|national\s+id(?:\s+number)?",
+        "[ID_NUMBER]",
+        "id_numbers",
+    ),
+    (r"api[- ]?key|access[- ]?key|secret(?:\s+key)?|token|bearer", "[SECRET]", "secrets"),
+    (
+        r"(?:bank\s+)?account\s+(?:number|no\.?)|routing\s+(?:number|no\.?)|sort\s+code|bsb",
+        "[ACCOUNT_NUMBER]",
+        "account_numbers",
+    ),
+    (r"post\s*code|postal\s+code|zip(?:\s*code)?|plz", "[POSTCODE]", "postcodes"),
+)
+"""(keyword pattern, placeholder, kind): what a customer calls a secret, most specific first."""
+
+_KEYWORDS = "|".join(f"(?:{words})" for words, _, _ in SECRET_KINDS)
+_SAYS = r"(?:\s+(?:is|was|are|=|:|-)|\s*[:=#])"
+"""How a customer introduces a value: "is", "was", ":" or "="."""
+_PLACEHOLDER = r"(?!\[[A-Z_]+\])"
+KEYWORD_SECRET = re.compile(
+    rf"(?P<lead>\b(?P<keyword>{_KEYWORDS})\b(?:\s+(?:number|no\.?|#))?"
+    # A value with a digit may follow the keyword directly ("OTP 482913", "PIN 4821"), in groups split
+    # by spaces or dashes (482 913, A7X-4421); a value without one only after "is", ":" or "="
+    # ("password: hunter", not "password reset"), or in quotes.
+    rf"(?:{_SAYS}?\s*{_PLACEHOLDER}(?=[\w/-]*\d)|{_SAYS}\s*{_PLACEHOLDER}(?=[\"'\w]|[^\s,;.!?]{{4}})))"
+    r"(?P<value>\"[^\"\n]{1,100}\"|'[^'\n]{1,100}'|"
+    r"(?=[\w/-]*\d)\w+(?:[ /-](?=\w*\d)\w{1,8}){0,3}\b|[^\s,;.!?]{4,100})",
+    re.IGNORECASE,
+)
+
+TOKENS: tuple[tuple[re.Pattern[str], str, str], ...] = (
+    (re.compile(r"\b(?:sk|pk|rk)-(?:live|test|proj)?[-_]?[A-Za-z0-9]{16,}\b"), "[SECRET]", "secrets"),
+    (re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b"), "[SECRET]", "secrets"),
+    (
+        re.compile(r"\b(?:ghp|gho|ghu|ghs|github_pat|glpat|xox[abpr])[-_][A-Za-z0-9_-]{16,}\b"),
+        "[SECRET]",
+        "secrets",
+    ),
+    (re.compile(r"\beyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\b"), "[SECRET]", "secrets"),
+    (re.compile(r"\b(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}\b"), "[ID_NUMBER]", "id_numbers"),
+)
+"""Secrets recognisable by their shape: provider API keys, JSON web tokens, US social security numbers."""
+
+POSTCODE = re.compile(
+    r"\b(?:[A-Z]{1,2}\d[A-Z\d]?\s?\d[ABD-HJLNP-UW-Z]{2}|[ABCEGHJ-NPRSTVXY]\d[ABCEGHJ-NPRSTV-Z]\s?\d[ABCEGHJ-NPRSTV-Z]\d)\b"
+)
+"""UK and Canadian postcodes (upper case, as written on an address)."""
+CARD_DETAILS = re.compile(r"\[CARD\](?P<gap1>[ ,]+)(?:0[1-9]|1[0-2])\s*[/ ]\s*(?:\d{4}|\d{2})\b")
+"""An expiry date right after a card number ("[CARD] 12/27")."""
+CARD_CODE = re.compile(r"\[CARD\](?P<gap>[ ,]+)\d{3,4}\b")
+"""A security code right after a card number ("[CARD] 123")."""
 
 
 def luhn_valid(digits: str) -> bool:
@@ -64,11 +144,13 @@ class Redaction:
 
 
 def _card_spans(text: str) -> list[tuple[int, int]]:
-    """Spans of Luhn-valid 13-19 digit card numbers inside long runs of digit groups.
+    """Spans of card numbers inside long runs of digit groups.
 
     A card number is a sequence of whole groups ("4111 1111 1111 1111", or one group of 16),
     so one followed by an expiry date or a CVV ("4111 1111 1111 1111 12 27") is still found,
-    and no arbitrary slice of a longer number is taken for one.
+    and no arbitrary slice of a longer number is taken for one. 13-19 digits passing the
+    Luhn check are a card; so are 15-19 digits that fail it (a mistyped card number), as
+    long as the run holds nothing longer.
     """
     spans = []
     for run in DIGIT_RUN.finditer(text):
@@ -83,6 +165,10 @@ def _card_spans(text: str) -> list[tuple[int, int]]:
                     break
             else:
                 first += 1
+        if not any(run.start() <= a < run.end() for a, _ in spans):
+            digits = re.sub(r"\D", "", run.group(0))
+            if 15 <= len(digits) <= 19:
+                spans.append((run.start(), run.end()))
     return spans
 
 
@@ -105,15 +191,21 @@ def _replace_spans(text: str, spans: list[tuple[int, int]], placeholder: str) ->
 
 
 def redact(text: str) -> Redaction:
-    """``text`` with personal data replaced by placeholders, and what was replaced."""
+    """``text`` with personal data and secrets replaced by placeholders, and what was replaced."""
     found: Counter[str] = Counter()
     text = _sub(EMAIL, text, "[EMAIL]", found, "emails")
+    for pattern, placeholder, kind in TOKENS:
+        text = _sub(pattern, text, placeholder, found, kind)
+    text = _sub(POSTCODE, text, "[POSTCODE]", found, "postcodes")
+    text = _keyword_secrets(text, found)
     ibans = _iban_spans(text)
     found["ibans"] += len(ibans)
     text = _replace_spans(text, ibans, "[IBAN]")
     cards = _card_spans(text)
     found["cards"] += len(cards)
     text = _replace_spans(text, cards, "[CARD]")
+    text = _sub(CARD_DETAILS, text, r"[CARD]\g<gap1>[EXPIRY]", found, "card_details", group_template=True)
+    text = _sub(CARD_CODE, text, r"[CARD]\g<gap>[CVV]", found, "card_details", group_template=True)
     text = _sub(ADDRESS, text, "[ADDRESS]", found, "addresses")
     text = _sub(ADDRESS_NUMBER_AFTER, text, "[ADDRESS]", found, "addresses")
     text = _sub(PHONE, text, "[PHONE]", found, "phones", _looks_like_phone)
@@ -140,11 +232,27 @@ def _sub(
     found: Counter[str],
     kind: str,
     check: Callable[[str], bool] | None = None,
+    *,
+    group_template: bool = False,
 ) -> str:
     def substitute(match: re.Match[str]) -> str:
         if check is not None and not check(match.group(0)):
             return match.group(0)
         found[kind] += 1
-        return placeholder
+        return match.expand(placeholder) if group_template else placeholder
 
     return pattern.sub(substitute, text)
+
+
+def _keyword_secrets(text: str, found: Counter[str]) -> str:
+    """Values the customer names as secrets: "my PIN is 4821", "password: hunter2"."""
+
+    def substitute(match: re.Match[str]) -> str:
+        keyword = match.group("keyword").lower()
+        placeholder, kind = next(
+            (p, k) for words, p, k in SECRET_KINDS if re.fullmatch(words, keyword, re.IGNORECASE)
+        )
+        found[kind] += 1
+        return match.group("lead") + placeholder
+
+    return KEYWORD_SECRET.sub(substitute, text)
