@@ -149,6 +149,34 @@ class Services:
         """A new unit of work (one transaction)."""
         return UnitOfWork(self.engine)
 
+    def truth_path(self, workspace: str) -> Path:
+        """Where a simulated workspace's ground truth goes by default."""
+        return self.settings.data_dir / "truth" / f"{workspace}.json"
+
+    def delete_workspace(self, name: str) -> None:
+        """Delete a workspace and everything deskops keeps of it: its records, then its search index,
+        embedding cache, analytics snapshot and simulated ground truth on disk."""
+        with self.uow() as uow:
+            uow.workspaces.delete(name)
+            uow.commit()
+        self.forget_workspace(name)
+
+    def forget_workspace(self, name: str, *, truth: bool = True) -> None:
+        """Remove what the data folder holds of a workspace (after it was deleted, or rebuilt: then
+        ``truth=False`` keeps the new ground truth)."""
+        if self.store_dir is not None:
+            from deskops.analytics.columns import ColumnStore
+            from deskops.search.persist import IndexFolder
+
+            ColumnStore(self.store_dir / "analytics").forget(name)
+            IndexFolder(self.store_dir / "index" / name).remove()
+        if "columns" in self.__dict__:
+            self.columns.forget(name)
+        if "search" in self.__dict__:
+            self.search.forget(name)
+        if truth:
+            self.truth_path(name).unlink(missing_ok=True)
+
     def close(self) -> None:
         """Release what was made: database connections, loaded indexes and snapshots, model clients."""
         made = self.__dict__

@@ -296,6 +296,36 @@ def test_answer_and_traces_commands(demo: tuple[Path, str, dict[str, Any]], tmp_
     assert "--decision must be one of" in error["error"]
 
 
+def test_conversation_erase(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'erase.db'}"
+    deskops("workspace", "create", "acme", "--db", db, "--json")
+    deskops(
+        "import",
+        str(DATA / "conversations.jsonl"),
+        "-w",
+        "acme",
+        "--kind",
+        "conversations",
+        "--db",
+        db,
+        "--json",
+    )
+    found, _ = deskops(
+        "search", "invoice", "-w", "acme", "--filter", "kind=conversation", "--db", db, "--json"
+    )
+    first = found["hits"][0]["id"].removeprefix("conversation:")
+    error, _ = deskops("conversation", "erase", first, "-w", "acme", "--db", db, "--json", expect=1)
+    assert "pass --yes" in error["error"]
+    erased, _ = deskops("conversation", "erase", first, "nope", "-w", "acme", "--yes", "--db", db, "--json")
+    assert erased == {"workspace": "acme", "erased": [first], "not_found": ["nope"]}
+    after, _ = deskops(
+        "search", "invoice", "-w", "acme", "--filter", "kind=conversation", "--db", db, "--json"
+    )
+    assert f"conversation:{first}" not in [h["id"] for h in after["hits"]]
+    summary, _ = deskops("summary", "-w", "acme", "--db", db, "--json")
+    assert summary["counts"]["conversations"] == 3
+
+
 def test_db_upgrade_and_rollups(demo: tuple[Path, str, dict[str, Any]]) -> None:
     from deskops.store.engine import head_revision
 

@@ -191,6 +191,9 @@ BATTERY: dict[str, Battery] = {
         "citation_topics": lambda s: s.conversations.citation_topics(recent=100),
         "citations": lambda s: s.conversations.citations(start=T0 - timedelta(1), end=T0 + timedelta(1)),
         "customer_texts": lambda s: s.conversations.customer_texts(after_id=0, limit=10),
+        "customer_texts_of": lambda s: s.conversations.customer_texts_of(["conv-1"]),
+        "changes_since": lambda s: s.conversations.changes_since(0),
+        "erase": lambda s: s.conversations.erase(["conv-1"]),
         "analytics_rows": lambda s: s.conversations.analytics_rows(after_id=0),
     },
     "articles": {

@@ -412,6 +412,13 @@ class ColumnStore:
         with self._lock:
             self._snapshots.clear()
 
+    def forget(self, workspace: str) -> None:
+        """Remove the workspace's snapshot from memory and disk (it was deleted or replaced)."""
+        with self._lock:
+            self._snapshots.pop(workspace, None)
+            if self.root is not None:
+                shutil.rmtree(self.root / workspace, ignore_errors=True)
+
     def snapshot(self, scope: WorkspaceScope) -> Snapshot:
         """The workspace's snapshot as of the scope's transaction, brought up to date first."""
         return self.refresh(scope).snapshot

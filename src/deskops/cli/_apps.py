@@ -17,6 +17,7 @@ bench_app = typer.Typer(help="Benchmarks that print their figures as JSON.", no_
 eval_app = typer.Typer(help="Quality evaluations that print their figures as JSON.", no_args_is_help=True)
 index_app = typer.Typer(help="The per-workspace search index.", no_args_is_help=True)
 cohort_app = typer.Typer(help="Saved customer cohorts, usable as --filter cohort=NAME.", no_args_is_help=True)
+conversation_app = typer.Typer(help="A workspace's conversations.", no_args_is_help=True)
 for group, name in (
     (workspace_app, "workspace"),
     (member_app, "member"),
@@ -25,5 +26,6 @@ for group, name in (
     (eval_app, "eval"),
     (index_app, "index"),
     (cohort_app, "cohort"),
+    (conversation_app, "conversation"),
 ):
     app.add_typer(group, name=name)

@@ -10,6 +10,7 @@ import typer
 
 from deskops.cli._apps import (
     app,
+    conversation_app,
     db_app,
     member_app,
     workspace_app,
@@ -42,12 +43,13 @@ def simulate(
     days: Annotated[int, typer.Option(help="Length of the simulated period in days (14-3650).")] = 180,
     end: Annotated[str, typer.Option(help="First day after the period (YYYY-MM-DD).")] = "2026-11-01",
     truth: Annotated[
-        Path,
+        Path | None,
         typer.Option(
-            help="Where the ground truth (incidents, labelled search queries) "
-            "is written. It never goes into the database."
+            help="Where the ground truth (incidents, labelled search queries) is written "
+            "(default: DATA_DIR/truth/WORKSPACE.json). It never goes into the database.",
+            show_default=False,
         ),
-    ] = Path(".deskops/truth/demo.json"),
+    ] = None,
     workspace: Annotated[
         str, typer.Option("--workspace", "-w", help="Name of the workspace to build.")
     ] = "demo",
@@ -86,8 +88,15 @@ def simulate(
 
         with services.uow() as uow, _progress("simulating", conversations) as progress:
             report = simulate_workspace(
-                uow=uow, config=config, truth_path=truth, replace=replace, progress=progress, frontline=oracle
+                uow=uow,
+                config=config,
+                truth_path=truth or services.truth_path(workspace),
+                replace=replace,
+                progress=progress,
+                frontline=oracle,
             )
+        if replace:  # the old workspace's index and snapshot hold text that is gone
+            services.forget_workspace(workspace, truth=False)
         _refresh_rollups(services, workspace)
     _emit(
         report.as_dict(),
@@ -167,7 +176,7 @@ def demo(
             exists = uow.workspaces.find(name) is not None
         if not exists:
             err.print(f"Building the demo workspace ({conversations:,} conversations)...")
-            truth = services.settings.data_dir / "truth" / f"{name}.json"
+            truth = services.truth_path(name)
             with services.uow() as uow, _progress("simulating", conversations) as progress:
                 simulate_workspace(
                     uow=uow,
@@ -258,11 +267,43 @@ def workspace_delete(
     """Delete a workspace and everything in it."""
     if not yes:
         fail("this deletes every record of the workspace; pass --yes to confirm", as_json=as_json)
-    with _services(db, as_json=as_json) as services, services.uow() as uow:
-        uow.workspaces.delete(name)
-        uow.commit()
+    with _services(db, as_json=as_json) as services:
+        services.delete_workspace(name)
     _emit(
         {"deleted": name}, as_json=as_json, render=lambda d: out.print(f"Deleted workspace {d['deleted']}.")
+    )
+
+
+@conversation_app.command("erase")
+def conversation_erase(
+    external_ids: Annotated[list[str], typer.Argument(help="External ids of the conversations to erase.")],
+    workspace: Workspace,
+    yes: Annotated[
+        bool, typer.Option("--yes", help="Confirm: the conversations cannot be restored.")
+    ] = False,
+    db: Db = None,
+    as_json: Json = False,
+) -> None:
+    """Erase conversations for good (a customer's erasure request); search and analytics follow."""
+    if not yes:
+        fail(
+            "this erases the conversations and their messages for good; pass --yes to confirm",
+            as_json=as_json,
+        )
+    with _services(db, as_json=as_json) as services, services.uow() as uow:
+        erased = uow.workspace(workspace).conversations.erase(external_ids)
+        uow.commit()
+        missing = sorted(set(external_ids) - set(erased))
+        if erased and services.search.indexed(workspace):
+            services.search.sync(workspace)  # the index drops their text now, not at the next search
+            _refresh_rollups(services, workspace)
+    _emit(
+        {"workspace": workspace, "erased": erased, "not_found": missing},
+        as_json=as_json,
+        render=lambda d: out.print(
+            f"Erased {len(d['erased'])} conversation(s) of {d['workspace']}."
+            + (f" Not found: {', '.join(d['not_found'])}." if d["not_found"] else "")
+        ),
     )
 
 

@@ -119,12 +119,16 @@ def conversation_chunk(
     topic: str | None,
     product_area: str | None,
     language: str | None,
+    version: str | None = None,
 ) -> Chunk:
-    """The customer's side of a conversation as one passage (titled by its first words)."""
+    """The customer's side of a conversation as one passage (titled by its first words).
+
+    ``version`` tells a rewritten conversation's passage from the one it replaces (``r<revision>``).
+    """
     text = customer_text.strip()[:CONVERSATION_CHARS]
     first_line = text.splitlines()[0] if text else ""
     return Chunk(
-        id=f"conversation:{external_id}#0",
+        id=f"conversation:{external_id}" + (f":{version}" if version else "") + "#0",
         doc_id=f"conversation:{external_id}",
         kind="conversation",
         title=first_line[:80],

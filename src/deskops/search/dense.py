@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import sqlite3
 import threading
@@ -15,6 +16,7 @@ import numpy as np
 
 from deskops.errors import Unavailable
 
+log = logging.getLogger(__name__)
 BATCH = 64
 SMALL_BATCH = 8
 """Up to this many texts are encoded on one thread (queries), more on all (indexing)."""
@@ -131,16 +133,37 @@ class MemoryEmbeddingCache:
 
 
 class EmbeddingCache:
-    """Vectors by (model, SHA-256 of the text) in a small SQLite file: unchanged text is never re-embedded."""
+    """Vectors by (model, SHA-256 of the text) in a small SQLite file: unchanged text is never re-embedded.
+
+    It is a cache: ``opened`` replaces a damaged file with an empty one, and a stored vector
+    that is not a whole float32 vector is treated as missing.
+    """
 
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
         self._db = sqlite3.connect(path, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute(
-            "CREATE TABLE IF NOT EXISTS vectors (model TEXT, hash TEXT, vector BLOB, "
-            "PRIMARY KEY (model, hash))"
-        )
+        try:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute(
+                "CREATE TABLE IF NOT EXISTS vectors (model TEXT, hash TEXT, vector BLOB, "
+                "PRIMARY KEY (model, hash))"
+            )
+            self._db.execute("SELECT count(*) FROM vectors WHERE rowid = 1").fetchone()
+        except sqlite3.DatabaseError:
+            self._db.close()
+            raise
+
+    @classmethod
+    def opened(cls, path: Path) -> EmbeddingCache:
+        """The cache at ``path``, started afresh if the file is damaged (logged, never fatal)."""
+        try:
+            return cls(path)
+        except sqlite3.DatabaseError as exc:
+            log.warning("embedding cache %s is damaged (%s): starting it afresh", path, exc)
+            for stale in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+                stale.unlink(missing_ok=True)
+            return cls(path)
 
     def get(self, model: str, hashes: Sequence[str]) -> dict[str, np.ndarray]:
         found: dict[str, np.ndarray] = {}
@@ -152,7 +175,9 @@ class EmbeddingCache:
                 f"({','.join('?' * len(chunk))})",
                 [model, *chunk],
             )
-            found.update({h: np.frombuffer(blob, dtype=np.float32) for h, blob in rows})
+            found.update(
+                {h: np.frombuffer(blob, dtype=np.float32) for h, blob in rows if blob and len(blob) % 4 == 0}
+            )
         return found
 
     def put(self, model: str, items: dict[str, np.ndarray]) -> None:
@@ -161,6 +186,13 @@ class EmbeddingCache:
                 "INSERT OR REPLACE INTO vectors (model, hash, vector) VALUES (?, ?, ?)",
                 [(model, h, np.asarray(v, dtype=np.float32).tobytes()) for h, v in items.items()],
             )
+
+    def forget(self, hashes: Sequence[str]) -> None:
+        """Drop the vectors of these texts (their text was erased), and reclaim the space."""
+        with self._db:
+            self._db.executemany("DELETE FROM vectors WHERE hash = ?", [(h,) for h in hashes])
+        self._db.execute("VACUUM")
+        self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # old pages must not linger in the log
 
     def close(self) -> None:
         self._db.close()
@@ -180,7 +212,9 @@ def embed(
 ) -> tuple[np.ndarray, int]:
     """Vectors for ``texts``, computing only what the cache lacks; returns (vectors, number computed)."""
     hashes = [text_hash(t) for t in texts]
-    known = cache.get(embedder.name, hashes) if cache else {}
+    cached = cache.get(embedder.name, hashes) if cache else {}
+    # A cached vector of the wrong size (a damaged entry, another model's) is computed again.
+    known = {h: v for h, v in cached.items() if v.shape == (embedder.dimension,)}
     missing = list(dict.fromkeys(h for h in hashes if h not in known))
     text_of = dict(zip(hashes, texts, strict=True))
     for start in range(0, len(missing), batch):

@@ -120,6 +120,16 @@ class HybridIndex:
         self.segments = [segment]
         return segment
 
+    def compacted(self, name: str, new_name: str) -> Segment:
+        """Segment ``name`` rewritten with its live chunks only, in its place: retired text leaves it."""
+        position = next(i for i, s in enumerate(self.segments) if s.name == name)
+        old = self.segments[position]
+        chunks = [c for c, alive in zip(old.chunks, old.live, strict=True) if alive]
+        terms = bm25.merge([old.terms], [old.live], len(self.vocabulary))
+        segment = Segment(new_name, chunks, terms, old.vectors[old.live], np.ones(len(chunks), dtype=bool))
+        self.segments[position] = segment
+        return segment
+
     @property
     def live_chunks(self) -> int:
         return sum(int(s.live.sum()) for s in self.segments)

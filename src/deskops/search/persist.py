@@ -30,6 +30,13 @@ from deskops.search.index import HybridIndex, Segment
 FORMAT = 1
 
 
+class IndexDamaged(Exception):
+    """The index on disk cannot be read as it should be; the message says what is wrong.
+
+    The index is a cache of the database: ``SearchService`` rebuilds it when it sees this.
+    """
+
+
 @dataclass
 class Manifest:
     model: str
@@ -42,6 +49,8 @@ class Manifest:
     articles: dict[str, int] = field(default_factory=dict)
     """Indexed version of every article."""
     last_conversation_id: int = 0
+    conversation_revision: int = 0
+    """The data revision up to which rewritten and erased conversations are reflected."""
     generation: int = 0
     format: int = FORMAT
 
@@ -66,31 +75,35 @@ class IndexFolder:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
     def read_manifest(self) -> Manifest | None:
+        """The manifest; None when there is none (or it is of an older format); IndexDamaged if unreadable."""
         if not self.manifest_path.exists():
             return None
-        document = json.loads(self.manifest_path.read_text())
-        if document.get("format") != FORMAT:
-            return None
-        return Manifest(**document)
+        try:
+            document = json.loads(self.manifest_path.read_text())
+            if not isinstance(document, dict):
+                raise IndexDamaged("manifest.json is not a JSON object")
+            if document.get("format") != FORMAT:
+                return None
+            return Manifest(**document)
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError, TypeError) as exc:
+            raise IndexDamaged(f"manifest.json: {_why(exc)}") from exc
 
     def load(self, manifest: Manifest) -> HybridIndex:
+        """The index the manifest names; IndexDamaged when any part of it is missing or malformed."""
         index = HybridIndex(manifest.dimension)
         retired = set(manifest.retired)
         for name in manifest.segments:
             folder = self.path / name
-            chunks = [Chunk(**row) for row in json.loads((folder / "chunks.json").read_text())]
-            local_terms = json.loads((folder / "terms.json").read_text())
-            global_ids = np.array(index.vocabulary.add(local_terms), dtype=np.int64)
-            local = sp.load_npz(folder / "tf.npz").tocoo()
-            tf = sp.csc_matrix(
-                (local.data, (local.row, global_ids[local.col])),
-                shape=(local.shape[0], len(index.vocabulary)),
-            )
-            terms = bm25.TermMatrix(tf=tf, lengths=np.load(folder / "lengths.npy"))
-            vectors = np.load(folder / "vectors.npy", mmap_mode=None)
-            live = np.array([c.id not in retired for c in chunks], dtype=bool)
-            index.segments.append(Segment(name, chunks, terms, vectors, live))
+            try:
+                segment = _load_segment(folder, index, retired, manifest.dimension)
+            except (OSError, ValueError, TypeError, KeyError, IndexError, json.JSONDecodeError) as exc:
+                raise IndexDamaged(f"segment {name}: {_why(exc)}") from exc
+            index.segments.append(segment)
         return index
+
+    def remove(self) -> None:
+        """Delete the whole folder: segments, manifest, lock and embedding cache."""
+        shutil.rmtree(self.path, ignore_errors=True)
 
     def write_segment(self, index: HybridIndex, segment: Segment) -> None:
         folder = self.path / segment.name
@@ -124,6 +137,38 @@ class IndexFolder:
     @staticmethod
     def new_segment_name() -> str:
         return f"seg-{uuid.uuid4().hex[:12]}"
+
+
+def _load_segment(folder: Path, index: HybridIndex, retired: set[str], dimension: int) -> Segment:
+    chunks = [Chunk(**row) for row in json.loads((folder / "chunks.json").read_text())]
+    local_terms = json.loads((folder / "terms.json").read_text())
+    global_ids = np.array(index.vocabulary.add(local_terms), dtype=np.int64)
+    local = sp.load_npz(folder / "tf.npz").tocoo()
+    tf = sp.csc_matrix(
+        (local.data, (local.row, global_ids[local.col])),
+        shape=(local.shape[0], len(index.vocabulary)),
+    )
+    terms = bm25.TermMatrix(tf=tf, lengths=np.load(folder / "lengths.npy"))
+    vectors = np.load(folder / "vectors.npy", mmap_mode=None)
+    if (
+        vectors.shape != (len(chunks), dimension)
+        or tf.shape[0] != len(chunks)
+        or len(terms.lengths) != len(chunks)
+    ):
+        raise ValueError(
+            f"{len(chunks)} passages but {vectors.shape} vectors, {tf.shape[0]} term rows, "
+            f"{len(terms.lengths)} lengths"
+        )
+    live = np.array([c.id not in retired for c in chunks], dtype=bool)
+    return Segment(folder.name, chunks, terms, vectors, live)
+
+
+def _why(exc: BaseException) -> str:
+    if isinstance(exc, FileNotFoundError):
+        return f"{Path(str(exc.filename)).name} is missing"
+    if isinstance(exc, json.JSONDecodeError):
+        return f"not JSON ({exc.msg})"
+    return str(exc).splitlines()[0][:200] or type(exc).__name__
 
 
 def _write_json(path: Path, document: Any) -> None:

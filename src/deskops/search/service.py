@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
@@ -15,10 +16,18 @@ from deskops.domain.search import IndexBuild, SearchHit, SearchResponse
 from deskops.errors import InvalidInput
 from deskops.search import abstain
 from deskops.search.chunks import Chunk, article_chunks, conversation_chunk
-from deskops.search.dense import Embedder, EmbeddingCache, EmbeddingStore, MemoryEmbeddingCache, embed
+from deskops.search.dense import (
+    Embedder,
+    EmbeddingCache,
+    EmbeddingStore,
+    MemoryEmbeddingCache,
+    embed,
+    text_hash,
+)
 from deskops.search.index import FILTER_FIELDS, METHODS, HybridIndex, SearchConfig
-from deskops.search.persist import IndexFolder, Manifest
+from deskops.search.persist import IndexDamaged, IndexFolder, Manifest
 from deskops.store.repositories import WorkspaceScope
+from deskops.store.repositories.conversations import CustomerText
 from deskops.store.uow import UnitOfWork
 
 MAX_QUERY_CHARS = 500
@@ -27,6 +36,7 @@ MERGE_AFTER_SEGMENTS = 8
 QUERY_CACHE = 4096
 FILTER_VALUES = {"kind": ("article", "conversation"), "state": ("draft", "published", "archived")}
 
+log = logging.getLogger(__name__)
 Progress = Callable[[str, int, int | None], None]
 """(stage, done, total) while the index is being built or updated."""
 Retrieve = Callable[[str, str, int, dict[str, str]], SearchResponse]
@@ -78,8 +88,8 @@ class SearchService:
             raise SearchError(f"unknown method {method!r}: use one of {', '.join(METHODS)}")
         if not 1 <= k <= MAX_K:
             raise SearchError(f"k must be between 1 and {MAX_K}")
-        index = self.sync(workspace, progress=progress)
-        return self._respond(index, query, notices, k=k, filters=filters, method=method)
+        index, damage = self._synced(workspace, progress)
+        return self._respond(index, query, [*damage, *notices], k=k, filters=filters, method=method)
 
     def over_articles(
         self, articles: Sequence[ArticleVersion], *, workspace: str | None = None
@@ -96,7 +106,7 @@ class SearchService:
             with self._uow_factory() as uow:
                 folder = self._folder(uow.workspace(workspace))
             if folder.path.exists():
-                cache = EmbeddingCache(folder.path / "embeddings.sqlite")
+                cache = EmbeddingCache.opened(folder.path / "embeddings.sqlite")
         try:
             vectors, _ = embed(self.embedder, [c.text for c in chunks], cache=cache)
         finally:
@@ -190,17 +200,28 @@ class SearchService:
             self._vectors.clear()
 
     def sync(self, workspace: str, *, progress: Progress | None = None) -> HybridIndex:
-        """The workspace's index, updated with new article versions and conversations (no rebuild)."""
+        """The workspace's index, brought up to date: new and changed articles and conversations are
+        added, replaced and erased ones retired (no rebuild). A damaged index is rebuilt."""
+        return self._synced(workspace, progress)[0]
+
+    def _synced(self, workspace: str, progress: Progress | None) -> tuple[HybridIndex, list[str]]:
+        """The index and what the caller should be told about it (a damaged index rebuilt)."""
         with self._lock, self._uow_factory() as uow:
             scope = uow.workspace(workspace)
             folder = self._folder(scope)
             with folder.locked():
-                manifest = folder.read_manifest()
-                if manifest is None or not self._matches(manifest, scope):
-                    return self._rebuild_locked(scope, folder, progress)
-                index = self._index(folder, manifest)
-                self._update(scope, folder, manifest, index, progress)
-                return index
+                try:
+                    manifest = folder.read_manifest()
+                    if manifest is None or not self._matches(manifest, scope):
+                        return self._rebuild_locked(scope, folder, progress), []
+                    index = self._index(folder, manifest)
+                    self._update(scope, folder, manifest, index, progress)
+                    return index, []
+                except IndexDamaged as damage:
+                    log.warning("search index of %s is damaged (%s): rebuilding it", workspace, damage)
+                    self._loaded.pop(str(folder.path), None)
+                    index = self._rebuild_locked(scope, folder, progress)
+                    return index, [f"the search index of {workspace} was damaged ({damage}); rebuilt it"]
 
     def rebuild(self, workspace: str, *, progress: Progress | None = None) -> IndexBuild:
         """Index the workspace from scratch (embeddings still come from the cache when unchanged)."""
@@ -210,6 +231,17 @@ class SearchService:
             with folder.locked():
                 index = self._rebuild_locked(scope, folder, progress)
         return IndexBuild(workspace=workspace, chunks=index.live_chunks, segments=len(index.segments))
+
+    def indexed(self, workspace: str) -> bool:
+        """Whether the workspace has an index on disk (search builds one on first use)."""
+        return IndexFolder(self.index_root / workspace).manifest_path.exists()
+
+    def forget(self, workspace: str) -> None:
+        """Remove the workspace's index and embedding cache from disk and memory (it was deleted)."""
+        folder = IndexFolder(self.index_root / workspace)
+        with self._lock:
+            self._loaded.pop(str(folder.path), None)
+            folder.remove()
 
     # -- internals -------------------------------------------------------------------------------------
 
@@ -243,10 +275,10 @@ class SearchService:
         )
         newest = scope.conversations.max_id()
         manifest.last_conversation_id = max(0, newest - self.conversation_limit)
+        # Every conversation is read as it is now: earlier changes are already in what is read.
+        manifest.conversation_revision = scope.revisions.current().revision
         index = HybridIndex(self.embedder.dimension)
-        self._update(scope, folder, manifest, index, progress)
-        if not manifest.segments:  # an empty workspace still gets a manifest
-            folder.commit(manifest)
+        self._update(scope, folder, manifest, index, progress, force_commit=True)
         self._loaded[str(folder.path)] = (manifest.generation, index)
         return index
 
@@ -257,40 +289,57 @@ class SearchService:
         manifest: Manifest,
         index: HybridIndex,
         progress: Progress | None,
+        *,
+        force_commit: bool = False,
     ) -> None:
+        revision = scope.revisions.current().revision  # before any row is read: later writes come next time
         current = scope.articles.current_versions()
         changed = sorted(e for e, v in current.items() if manifest.articles.get(e) != v)
         removed = sorted(set(manifest.articles) - set(current))
         chunks: list[Chunk] = []
         for article in scope.articles.get_many(changed):
             chunks += article_chunks(article)
+        # Conversations already indexed whose text changed (a correction) or that were erased.
+        changes = scope.conversations.changes_since(manifest.conversation_revision)
+        rewritten = [
+            r
+            for r in scope.conversations.customer_texts_of([c.external_id for c in changes if not c.erased])
+            if r.id <= manifest.last_conversation_id
+        ]
+        chunks += [_conversation_chunk(r, version=f"r{revision}") for r in rewritten if r.text.strip()]
         rows = scope.conversations.customer_texts(
             after_id=manifest.last_conversation_id, limit=self.conversation_limit
         )
-        chunks += [
-            conversation_chunk(
-                external_id=r.external_id,
-                created_at=r.created_at,
-                customer_text=r.text,
-                topic=r.topic,
-                product_area=r.product_area,
-                language=r.language,
-            )
-            for r in rows
-            if r.text.strip()
-        ]
-        if not chunks and not removed:
+        if progress and rows:
+            progress("reading conversations", len(rows), len(rows))
+        chunks += [_conversation_chunk(r) for r in rows if r.text.strip()]
+        stale_docs = {f"article:{e}" for e in [*changed, *removed]} | {
+            f"conversation:{c.external_id}" for c in changes
+        }
+        if not chunks and not stale_docs and not force_commit and revision == manifest.conversation_revision:
             return
-        stale_docs = {f"article:{e}" for e in [*changed, *removed]}
-        retired = [
-            c.id
+        stale = [
+            (s.name, c)
             for s in index.segments
             for c, alive in zip(s.chunks, s.live, strict=True)
             if alive and c.doc_id in stale_docs
         ]
+        retired = [c.id for _, c in stale]
         index.retire(set(retired))
-        cache = EmbeddingCache(folder.path / "embeddings.sqlite")
+        cache = EmbeddingCache.opened(folder.path / "embeddings.sqlite")
         try:
+            # A customer's old or erased words must not stay on disk: the segments that held them are
+            # rewritten without them, and their embeddings leave the cache.
+            dropped = [(name, c) for name, c in stale if c.kind == "conversation"]
+            for name in dict.fromkeys(name for name, _ in dropped):
+                segment = index.compacted(name, folder.new_segment_name())
+                folder.write_segment(index, segment)
+                manifest.segments[manifest.segments.index(name)] = segment.name
+            if dropped:
+                gone = {c.id for _, c in dropped}
+                manifest.retired = [r for r in manifest.retired if r not in gone]
+                retired = [r for r in retired if r not in gone]
+                cache.forget([text_hash(c.text) for _, c in dropped])
 
             def report(done: int) -> None:
                 if progress:
@@ -311,10 +360,23 @@ class SearchService:
         else:
             manifest.retired = sorted(set(manifest.retired) | set(retired))
         manifest.articles = current
+        manifest.conversation_revision = revision
         if rows:
             manifest.last_conversation_id = rows[-1].id
         folder.commit(manifest)
         self._loaded[str(folder.path)] = (manifest.generation, index)
+
+
+def _conversation_chunk(row: CustomerText, *, version: str | None = None) -> Chunk:
+    return conversation_chunk(
+        external_id=row.external_id,
+        created_at=row.created_at,
+        customer_text=row.text,
+        topic=row.topic,
+        product_area=row.product_area,
+        language=row.language,
+        version=version,
+    )
 
 
 def clean_query(query: str) -> tuple[str, list[str]]:

@@ -334,4 +334,16 @@ decision_traces = sa.Table(
 )
 """One row per front-line reply: the decision and the whole trace (redacted) as JSON."""
 
+conversation_changes = sa.Table(
+    "conversation_changes",
+    metadata,
+    _workspace_fk(),
+    sa.Column("revision", sa.BigInteger, nullable=False),
+    sa.Column("external_id", sa.String(200), nullable=False),
+    sa.Column("erased", sa.Boolean, nullable=False),
+    sa.PrimaryKeyConstraint("workspace_id", "revision", "external_id"),
+)
+"""Conversations whose text changed or was erased after they were written, by data revision: what a
+search index (a cache of the text) must re-read or drop."""
+
 TENANT_TABLES = tuple(t for t in metadata.sorted_tables if "workspace_id" in t.c)

@@ -40,6 +40,16 @@ class CustomerText:
 
 
 @dataclass(frozen=True)
+class ConversationChange:
+    """A conversation rewritten or erased after it was first written."""
+
+    external_id: str
+    revision: int
+    """The data revision of the change."""
+    erased: bool
+
+
+@dataclass(frozen=True)
 class Opening:
     """A conversation's first customer message, with what the front-line agent may know around it."""
 
@@ -66,6 +76,7 @@ class ConversationRepository(UpsertByExternalId):
             row["outcome"] = conversation.outcome.value if conversation.outcome else None
             row["customer_id"] = customer_ids.get(conversation.customer_external_id or "")
             rows.append(row)
+        existing = set(self._ids_by_external_id(t.conversations, [c.external_id for c in conversations]))
         counts, ids, changed = self._upsert_rows(t.conversations, rows)
 
         # A conversation whose row is unchanged may still have new or edited messages.
@@ -78,7 +89,9 @@ class ConversationRepository(UpsertByExternalId):
                 counts.updated += 1
 
         if counts.inserted or counts.updated:  # message-only edits count too (citations change)
-            RevisionRepository(self._conn, self.workspace_id).bump(rewrite=bool(counts.updated))
+            revision = RevisionRepository(self._conn, self.workspace_id).bump(rewrite=bool(counts.updated))
+            # What was written before and changed now: a search index must read its text again.
+            self._record_changes(sorted(changed & existing), revision.revision, erased=False)
         rewrite = [ids[c.external_id] for c in conversations if c.external_id in changed]
         for chunk in batched(rewrite, BATCH):
             self._conn.execute(
@@ -99,6 +112,78 @@ class ConversationRepository(UpsertByExternalId):
         if message_rows:
             self._conn.execute(sa.insert(t.messages), message_rows)
         return counts
+
+    def erase(self, external_ids: Sequence[str]) -> list[str]:
+        """Delete conversations and their messages for good (a customer's erasure request).
+
+        Returns the external ids that existed and are gone. The search index and the
+        analytics snapshot drop them on their next use.
+        """
+        found = self._ids_by_external_id(t.conversations, external_ids)
+        if not found:
+            return []
+        ids = sorted(found.values())
+        for chunk in batched(ids, BATCH):
+            self._conn.execute(
+                sa.delete(t.messages).where(self._where(t.messages), t.messages.c.conversation_id.in_(chunk))
+            )
+            self._conn.execute(
+                sa.delete(t.conversations).where(
+                    self._where(t.conversations), t.conversations.c.id.in_(chunk)
+                )
+            )
+        revision = RevisionRepository(self._conn, self.workspace_id).bump(rewrite=True)
+        erased = sorted(found)
+        self._record_changes(erased, revision.revision, erased=True)
+        return erased
+
+    def _record_changes(self, external_ids: Sequence[str], revision: int, *, erased: bool) -> None:
+        if external_ids:
+            self._conn.execute(
+                sa.insert(t.conversation_changes),
+                [
+                    {
+                        "workspace_id": self.workspace_id,
+                        "revision": revision,
+                        "external_id": e,
+                        "erased": erased,
+                    }
+                    for e in external_ids
+                ],
+            )
+
+    def changes_since(self, revision: int) -> list[ConversationChange]:
+        """Conversations changed or erased after ``revision``: the latest change of each, oldest first."""
+        cc = t.conversation_changes
+        rows = self._conn.execute(
+            sa.select(cc.c.external_id, cc.c.revision, cc.c.erased)
+            .where(self._where(cc), cc.c.revision > revision)
+            .order_by(cc.c.revision)
+        )
+        latest = {
+            external_id: ConversationChange(external_id, rev, erased) for external_id, rev, erased in rows
+        }
+        return sorted(latest.values(), key=lambda c: (c.revision, c.external_id))
+
+    def customer_texts_of(self, external_ids: Sequence[str]) -> list[CustomerText]:
+        """What customers wrote in the given conversations (those that exist), for indexing."""
+        c, m = t.conversations, t.messages
+        rows: list[Any] = []
+        for chunk in batched(sorted(set(external_ids)), BATCH):
+            rows += self._conn.execute(
+                sa.select(c.c.id, c.c.external_id, c.c.created_at, c.c.topic, c.c.product_area, c.c.language)
+                .where(self._where(c), c.c.external_id.in_(chunk))
+                .order_by(c.c.id)
+            ).all()
+        texts: dict[int, list[str]] = {}
+        for chunk in batched([r.id for r in rows], BATCH):
+            for conversation_id, text in self._conn.execute(
+                sa.select(m.c.conversation_id, m.c.text)
+                .where(self._where(m), m.c.conversation_id.in_(chunk), m.c.author_kind == "customer")
+                .order_by(m.c.conversation_id, m.c.seq)
+            ):
+                texts.setdefault(conversation_id, []).append(text)
+        return [CustomerText(**row._mapping, text="\n".join(texts.get(row.id, []))) for row in rows]
 
     def _messages_by_conversation(self, conversation_ids: Sequence[int]) -> dict[int, list[tuple[Any, ...]]]:
         found: dict[int, list[tuple[Any, ...]]] = {}
