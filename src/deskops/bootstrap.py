@@ -18,13 +18,12 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import sqlalchemy as sa
 from pydantic import ValidationError
 from sqlalchemy.engine import Engine
 
 from deskops.errors import InvalidInput, first_problem
 from deskops.settings import Settings
-from deskops.store.engine import make_engine, migrate
+from deskops.store.engine import make_engine, migrate, parse_url
 from deskops.store.uow import UnitOfWork
 
 if TYPE_CHECKING:
@@ -61,7 +60,7 @@ class Services:
     @cached_property
     def store_dir(self) -> Path | None:
         """This database's folder of caches under the data folder (None for an in-memory database)."""
-        url = sa.engine.make_url(self.settings.database_url)
+        url = parse_url(self.settings.database_url)
         if url.get_backend_name() == "sqlite":
             if url.database in (None, "", ":memory:"):
                 return None

@@ -380,7 +380,7 @@ def test_bench_frontline_command() -> None:
     assert report["reply"]["p50_ms"] <= report["reply"]["p95_ms"]
     assert report["meets_target"] == (report["reply"]["p95_ms"] <= 100)
     error, _ = deskops("bench", "frontline", "--articles", "0", "--json", expect=1)
-    assert "must be positive" in error["error"]
+    assert error["error"] == "--articles must be between 1 and 100,000, not 0"
 
 
 def test_bench_analytics_runs_the_mix_beside_duckdb() -> None:

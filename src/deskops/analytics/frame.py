@@ -136,6 +136,20 @@ def load(snap: columns.Snapshot, start: datetime, end: datetime) -> Frame:
     )
 
 
+def bucket_count(start: date, end: date, granularity: Granularity) -> int:
+    """How many buckets ``bucket_starts`` would make (within one, across daylight-saving changes)."""
+    if granularity not in GRANULARITIES:
+        raise InvalidInput(f"unknown granularity {granularity!r}: use one of {', '.join(GRANULARITIES)}")
+    days = (end - start).days + 1
+    if granularity == "hour":
+        return days * 24
+    if granularity == "day":
+        return days
+    if granularity == "week":
+        return days // 7 + 2
+    return (end.year - start.year) * 12 + end.month - start.month + 1
+
+
 def bucket_starts(start: date, end: date, granularity: Granularity, tz: ZoneInfo) -> list[datetime]:
     """Local bucket boundaries covering the days start..end (inclusive), plus the closing boundary.
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import math
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -30,6 +31,14 @@ from deskops.domain.types import DateRange, Granularity, rounded
 from deskops.errors import InvalidInput
 from deskops.store.repositories import WorkspaceScope
 
+EARLIEST = date(1970, 1, 1)
+"""Periods start on or after this day (timestamps are refused at import before it, too)."""
+MAX_BUCKETS = 10_000
+"""Time buckets one series may have (hourly for about 14 months, daily for 27 years)."""
+MAX_POINTS = 200_000
+"""Buckets × groups one series may have: beyond this the answer is unreadable and the memory large."""
+MAX_TOP = 100
+"""Groups a breakdown may show (the rest are pooled as (other))."""
 MIN_SAMPLE = 30
 """Below this many conversations in the denominator a value is flagged thin and never tested."""
 MAX_GROUPS = 12
@@ -155,10 +164,12 @@ class Period:
 
 
 def check_period(start: date, end: date, *, today: date | None = None) -> tuple[Period, list[str]]:
-    """Refuse inverted or future ranges; clip an end in the future to today (with a notice)."""
+    """Refuse inverted, future or implausible ranges; clip an end in the future to today (with a notice)."""
     today = today or datetime.now(UTC).date()
     if end < start:
         raise MetricQueryError(f"the range is inverted: --from {start} is after --to {end}")
+    if start < EARLIEST:
+        raise MetricQueryError(f"--from {start} is before {EARLIEST}: no support data is that old")
     if start > today:
         raise MetricQueryError(f"--from {start} is in the future (today is {today})")
     notices = []
@@ -202,6 +213,21 @@ def _filtered(
     return f
 
 
+def _absent_values(f: frames.Frame, filters: dict[str, str]) -> list[str]:
+    """A notice for each filter value no conversation of the workspace has, with the close ones."""
+    notices = []
+    for name, value in filters.items():
+        if name == "cohort" or name not in f.dictionaries:
+            continue
+        values = [str(v) for v in f.dictionaries[name].values]
+        if value not in values:
+            close = difflib.get_close_matches(value, values, n=3, cutoff=0.6)
+            shown = ", ".join(sorted(values)[:12])
+            hint = f" (did you mean {', '.join(close)}?)" if close else f" (values: {shown})"
+            notices.append(f"no conversation has {name}={value}{hint}")
+    return notices
+
+
 def _typed(name: str, value: str) -> object:
     if name == "ai_involved":
         return value.lower() in ("1", "true", "yes")
@@ -231,8 +257,17 @@ def series(
     attributes = [a.strip() for a in by.split(",")] if by else []
     for attribute in attributes:
         _check_attribute(attribute, m)
+    if not 1 <= top <= MAX_TOP:
+        raise MetricQueryError(f"--top must be between 1 and {MAX_TOP}, not {top}")
+    expected = frames.bucket_count(period.start, period.end, granularity)
+    if expected > MAX_BUCKETS:
+        raise MetricQueryError(
+            f"{expected:,} {granularity} buckets from {period.start} to {period.end} is more than "
+            f"{MAX_BUCKETS:,}: use a coarser --granularity or a shorter period"
+        )
     tz = ZoneInfo(scope.workspace.time_zone)
     f = _filtered(scope, m, period, filters or {}, columns.snapshot(scope))
+    notices += _absent_values(f, filters or {})
     edges = frames.bucket_starts(period.start, period.end, granularity, tz)
     buckets = len(edges) - 1
     # Rows are in creation order, so each bucket is one run of rows: find the runs' ends.
@@ -242,6 +277,11 @@ def series(
     if attributes:
         names, group, extra = _top_groups(m, f, attributes, top, f.mask(m.where))
         notices += extra
+    if len(names) * buckets > MAX_POINTS:
+        raise MetricQueryError(
+            f"{len(names)} groups × {buckets:,} buckets is more than {MAX_POINTS:,} points: use a smaller "
+            "--top, a coarser --granularity or a shorter period"
+        )
     key, size = group * buckets + bucket, len(names) * buckets
     sums = _group_sums(m, f, key, size)
     if sums is None:
@@ -349,6 +389,7 @@ def compare(
     before = Period(*previous) if previous else current.previous()
     snapshot = columns.snapshot(scope)  # one snapshot for both periods: the same codes
     f_now, f_before = (_filtered(scope, m, p, filters or {}, snapshot) for p in (current, before))
+    notices += _absent_values(f_now, filters or {})
     now, then = compute(m, f_now), compute(m, f_before)
     test = _test(m, f_now, f_before, now, then, current, before)
     delta = None if now.value is None or then.value is None else now.value - then.value
@@ -476,10 +517,14 @@ def top_movers(
     before = Period(*previous) if previous else current.previous()
     snapshot = columns.snapshot(scope)  # one snapshot for both periods: the same codes
     f_now, f_before = (_filtered(scope, m, p, filters or {}, snapshot) for p in (current, before))
+    notices += _absent_values(f_now, filters or {})
     total_now, total_before = compute(m, f_now), compute(m, f_before)
     change = (total_now.value or 0.0) - (total_before.value or 0.0)
     movers: list[Mover] = []
-    for attribute in attributes or [a for a in m.breakdowns if a not in OUTCOME_ATTRIBUTES]:
+    # An attribute the metric's own sample fixes (ai_involved for escalation_rate) cannot explain a change.
+    fixed = {column for column, operator, _ in m.where if operator == "=="}
+    default = [a for a in m.breakdowns if a not in OUTCOME_ATTRIBUTES and a not in fixed]
+    for attribute in attributes or default:
         _check_attribute(attribute, m)
         (codes_now, names), (codes_before, _) = f_now.codes(attribute), f_before.codes(attribute)
         values_now = compute_groups(m, f_now, codes_now, len(names))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from deskops.domain.analytics import ConversationSpan, Share, TableCounts, TopicShare, WorkspaceSummary
@@ -23,8 +24,8 @@ def workspace_summary(scope: WorkspaceScope, *, top: int = 10) -> WorkspaceSumma
         counts=TableCounts(**counts),
         articles_by_state=stats.article_states(),
         period=ConversationSpan(
-            first_conversation=first.astimezone(tz).isoformat() if first else None,
-            last_conversation=last.astimezone(tz).isoformat() if last else None,
+            first_conversation=_local(first, tz),
+            last_conversation=_local(last, tz),
         ),
         outcomes=_shares(stats.counts_by("outcome"), total, missing="open"),
         channels=_shares(stats.counts_by("channel"), total),
@@ -38,6 +39,16 @@ def workspace_summary(scope: WorkspaceScope, *, top: int = 10) -> WorkspaceSumma
             for topic, n in topics
         ],
     )
+
+
+def _local(moment: datetime | None, tz: ZoneInfo) -> str | None:
+    """A moment in the workspace's time zone; in UTC if it is too close to year 1 or 9999 to convert."""
+    if moment is None:
+        return None
+    try:
+        return moment.astimezone(tz).isoformat()
+    except OverflowError:
+        return moment.isoformat()
 
 
 def _shares(rows: list[tuple[str | None, int]], total: int, *, missing: str = "unknown") -> dict[str, Share]:

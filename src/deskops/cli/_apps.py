@@ -2,9 +2,42 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 import typer
+from typer.core import TyperGroup
+from typer.exceptions import TyperException
+
+
+class _Root(TyperGroup):
+    """The root command: a usage error (an unknown option, a bad value) prints ``{"error": ...}`` on
+    stdout when ``--json`` was asked for, like every other error, before the usual message on stderr."""
+
+    def make_context(self, info_name: str | None, args: list[str], parent: Any = None, **extra: Any) -> Any:
+        self._json = "--json" in args
+        try:
+            return super().make_context(info_name, args, parent=parent, **extra)
+        except TyperException as error:
+            self._report(error)
+            raise
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except TyperException as error:
+            self._report(error)
+            raise
+
+    def _report(self, error: TyperException) -> None:
+        # Typer's usage errors (Click's, vendored) know their message and exit with status 2.
+        format_message = getattr(error, "format_message", None)
+        if getattr(self, "_json", False) and getattr(error, "exit_code", None) == 2 and format_message:
+            print(json.dumps({"error": format_message()}))
+
 
 app = typer.Typer(
+    cls=_Root,
     help="deskops: the operations agent for customer-support teams.",
     no_args_is_help=True,
     add_completion=False,

@@ -87,6 +87,13 @@ def _progress(description: str, total: int | None) -> Iterator[Callable[[int], N
         yield lambda done: bar.update(task, completed=done)
 
 
+def _within(option: str, value: int, low: int, high: int) -> int:
+    """``value`` when ``low <= value <= high``; else InvalidInput naming the option and the range."""
+    if not low <= value <= high:
+        raise InvalidInput(f"{option} must be between {low:,} and {high:,}, not {value:,}")
+    return value
+
+
 def _parse_filters(items: list[str] | None, *, as_json: bool) -> dict[str, str]:
     filters: dict[str, str] = {}
     for item in items or []:

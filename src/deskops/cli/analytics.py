@@ -320,20 +320,29 @@ def cohort_save(
     within_days: Annotated[
         int, typer.Option(help="... in this many days before the analysed period ends.")
     ] = 30,
+    replace: Annotated[
+        bool, typer.Option("--replace", help="Change the definition of an existing cohort.")
+    ] = False,
     db: Db = None,
     as_json: Json = False,
 ) -> None:
-    """Create or replace a cohort defined by customer attributes and behaviour."""
-    from deskops.domain.models import CohortDefinition
+    """Save a cohort defined by customer attributes and behaviour (--replace to change one)."""
+    from deskops.analytics.cohorts import define
 
     filters = _parse_filters(filter_, as_json=as_json)
-    built_in = {k: filters.pop(k) for k in ("plan", "region", "company_size") if k in filters}
     with _services(db, as_json=as_json) as services, services.uow() as uow:
-        definition = CohortDefinition(
-            **built_in, attributes=filters, min_conversations=min_conversations, within_days=within_days
+        cohort, notices = define(
+            uow.workspace(workspace),
+            services.columns,
+            name=name,
+            filters=filters,
+            min_conversations=min_conversations,
+            within_days=within_days,
+            replace=replace,
         )
-        cohort = uow.workspace(workspace).cohorts.save(name, definition)
         uow.commit()
+    for notice in notices:
+        err.print(f"[yellow]note:[/yellow] {notice}", highlight=False, soft_wrap=True)
     _emit(
         cohort.model_dump(mode="json"),
         as_json=as_json,

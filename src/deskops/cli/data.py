@@ -22,6 +22,7 @@ from deskops.cli._common import (
     _emit,
     _progress,
     _services,
+    _within,
     err,
     fail,
     out,
@@ -69,6 +70,7 @@ def simulate(
             end_day = date.fromisoformat(end)
         except ValueError:
             raise InvalidInput(f"--end must be a date like 2026-11-01, got {end!r}") from None
+        _within("--conversations", conversations, 1, 10_000_000)
         config = SimulationConfig(
             seed=seed,
             conversations=conversations,
@@ -203,7 +205,10 @@ def _render_summary(d: dict[str, Any]) -> None:
         f"{counts['procedures']} procedures"
     )
     period = d["period"]
-    out.print(f"  from {period['first_conversation']} to {period['last_conversation']}\n")
+    if period["first_conversation"] is None:
+        out.print("  no conversations yet\n")
+    else:
+        out.print(f"  from {period['first_conversation']} to {period['last_conversation']}\n")
     outcomes = Table(title="Outcomes", title_justify="left")
     outcomes.add_column("outcome")
     outcomes.add_column("conversations", justify="right")

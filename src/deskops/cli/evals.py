@@ -15,11 +15,13 @@ from deskops.cli._common import (
     Json,
     _emit,
     _services,
+    _within,
     err,
     fail,
     out,
     reported,
 )
+from deskops.errors import InvalidInput
 
 
 @eval_app.command("search")
@@ -70,6 +72,8 @@ def eval_anomalies(
     from deskops.harness.eval_anomalies import run as run_anomalies
 
     with reported(as_json=as_json):
+        if not 0 < threshold <= 100:
+            raise InvalidInput(f"--threshold must be a robust z-score above 0, not {threshold}")
         document = run_anomalies(
             nab=nab,
             simulated=simulated,
@@ -89,7 +93,9 @@ def bench_simulate(
     from deskops.harness.bench_simulate import run_simulate_bench
 
     counts = _sizes(sizes, as_json=as_json)
-    document = run_simulate_bench(counts, days=days, log=lambda line: err.print(line, highlight=False))
+    with reported(as_json=as_json):
+        _within("--days", days, 14, 3650)
+        document = run_simulate_bench(counts, days=days, log=lambda line: err.print(line, highlight=False))
     _emit(document, as_json=as_json, render=lambda d: out.print_json(json.dumps(d)))
 
 
@@ -103,7 +109,11 @@ def bench_search(
     from deskops.harness.bench_search import run_search_bench
 
     counts = _sizes(sizes, as_json=as_json)
-    document = run_search_bench(counts, queries=queries, log=lambda line: err.print(line, highlight=False))
+    with reported(as_json=as_json):
+        _within("--queries", queries, 1, 10_000)
+        document = run_search_bench(
+            counts, queries=queries, log=lambda line: err.print(line, highlight=False)
+        )
     _emit(document, as_json=as_json, render=lambda d: out.print_json(json.dumps(d)))
 
 
@@ -118,6 +128,8 @@ def bench_analytics(
     from deskops.harness.bench_analytics import run_analytics_bench
 
     with reported(as_json=as_json):
+        _within("--conversations", conversations, 1, MAX_SIZE)
+        _within("--repeat", repeat, 1, 1000)
         document = run_analytics_bench(
             conversations=conversations,
             days=days,
@@ -127,13 +139,17 @@ def bench_analytics(
     _emit(document, as_json=as_json, render=lambda d: out.print_json(json.dumps(d)))
 
 
+MAX_SIZE = 10_000_000
+"""Conversations or passages one benchmark run may ask for."""
+
+
 def _sizes(sizes: str, *, as_json: bool) -> list[int]:
     try:
         counts = [int(s.replace("_", "")) for s in sizes.split(",") if s.strip()]
     except ValueError:
         fail(f"--sizes must be comma-separated integers, got {sizes!r}", as_json=as_json)
-    if not counts or min(counts) < 1:
-        fail(f"--sizes must be positive integers, got {sizes!r}", as_json=as_json)
+    if not counts or min(counts) < 1 or max(counts) > MAX_SIZE:
+        fail(f"--sizes must be integers between 1 and {MAX_SIZE:,}, got {sizes!r}", as_json=as_json)
     return counts
 
 
@@ -149,6 +165,8 @@ def eval_frontline(
     from deskops.harness.eval_frontline import run_frontline_eval
 
     with _services(None, as_json=as_json) as services:
+        if max_queries is not None:
+            _within("--max-queries", max_queries, 1, 100_000)
         document = run_frontline_eval(
             max_queries=max_queries,
             seed=seed,
@@ -183,9 +201,9 @@ def bench_frontline(
     """p50/p95 of one offline front-line reply on a generated help center, search alone beside it."""
     from deskops.harness.bench_frontline import run_frontline_bench
 
-    if articles < 1 or queries < 1:
-        fail("--articles and --queries must be positive", as_json=as_json)
     with _services(None, as_json=as_json) as services:
+        _within("--articles", articles, 1, 100_000)
+        _within("--queries", queries, 1, 10_000)
         document = run_frontline_bench(
             articles=articles,
             queries=queries,

@@ -18,11 +18,16 @@ from deskops.cli._common import (
     _parse_period,
     _progress,
     _services,
+    _within,
     err,
     out,
 )
 from deskops.domain.models import AuthorKind
 from deskops.errors import InvalidInput
+
+MAX_TRACES = 1000
+MAX_HISTORY_BYTES = 1_000_000
+MAX_HISTORY_MESSAGES = 500
 
 
 @app.command()
@@ -66,6 +71,8 @@ def _history(path: Path | None) -> list[tuple[AuthorKind, str]]:
     if path is None:
         return []
     try:
+        if path.stat().st_size > MAX_HISTORY_BYTES:
+            raise InvalidInput(f"--history {path} is larger than {MAX_HISTORY_BYTES // 1000} KB")
         items = json.loads(path.read_text())
     except OSError as exc:
         raise InvalidInput(f"cannot read --history {path}: {exc.strerror}") from None
@@ -73,6 +80,8 @@ def _history(path: Path | None) -> list[tuple[AuthorKind, str]]:
         raise InvalidInput(f"--history {path} is not JSON: {exc}") from None
     if not isinstance(items, list):
         raise InvalidInput(f"--history {path} must hold a JSON list of messages")
+    if len(items) > MAX_HISTORY_MESSAGES:
+        raise InvalidInput(f"--history {path} holds {len(items)} messages; at most {MAX_HISTORY_MESSAGES}")
     turns = []
     for n, item in enumerate(items, 1):
         try:
@@ -125,6 +134,7 @@ def traces(
 
     with _services(db, as_json=as_json) as services, services.uow() as uow:
         scope = uow.workspace(workspace)
+        _within("--limit", limit, 1, MAX_TRACES)
         if decision is not None and decision not in Decision.__members__:
             raise InvalidInput(
                 f"--decision must be one of {', '.join(Decision.__members__)}, not {decision!r}"
@@ -176,8 +186,6 @@ def replay(
 
     with _services(db, as_json=as_json) as services:
         start, end = _parse_period(from_, to)
-        if limit < 1:
-            raise InvalidInput("--limit must be at least 1")
         period, notices = check_period(start, end)
         for notice in notices:
             err.print(f"[yellow]note:[/yellow] {notice}", highlight=False)

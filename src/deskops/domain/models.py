@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import enum
 import re
-from datetime import date
-from typing import Any, Literal
+from datetime import UTC, date, datetime
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
+    AfterValidator,
     AwareDatetime,
     BaseModel,
     ConfigDict,
@@ -21,6 +22,26 @@ from deskops.domain.types import Omitted
 from deskops.errors import InvalidInput
 
 _WORKSPACE_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(2101, 1, 1, tzinfo=UTC)
+
+
+def _plausible(moment: datetime) -> datetime:
+    """Refuse a moment no support record can have (year 1, 9999): every reader would trip on it."""
+    if not EARLIEST <= moment < LATEST:
+        raise InvalidInput(f"{moment.isoformat()} is out of range: use a time from 1970 to 2100")
+    return moment
+
+
+def _plausible_day(day: date) -> date:
+    if not EARLIEST.date() <= day < LATEST.date():
+        raise InvalidInput(f"{day.isoformat()} is out of range: use a day from 1970 to 2100")
+    return day
+
+
+Moment = Annotated[AwareDatetime, AfterValidator(_plausible)]
+"""An aware datetime between 1970 and 2100: what every record of a workspace carries."""
+Day = Annotated[date, AfterValidator(_plausible_day)]
 
 
 class Role(enum.StrEnum):
@@ -64,7 +85,7 @@ class Workspace(_Model):
     id: int
     name: str
     time_zone: str = "UTC"
-    created_at: AwareDatetime
+    created_at: Moment
 
     @field_validator("name")
     @classmethod
@@ -100,7 +121,7 @@ class Member(_Model):
     email: str
     name: str
     role: Role
-    created_at: AwareDatetime
+    created_at: Moment
 
 
 class Customer(_Model):
@@ -111,7 +132,7 @@ class Customer(_Model):
     plan: str | None = None
     region: str | None = None
     company_size: str | None = None
-    signup_date: date | None = None
+    signup_date: Day | None = None
     attributes: dict[str, Any] = Field(default_factory=dict)
     """Custom attributes, as the workspace defines them (may be sparse or empty)."""
 
@@ -119,7 +140,7 @@ class Customer(_Model):
 class Message(_Model):
     author_kind: AuthorKind
     text: str
-    created_at: AwareDatetime
+    created_at: Moment
     author_name: str | None = None
     cited_article_ids: list[str] = Field(default_factory=list)
     """External ids of the help-center articles this message cites."""
@@ -128,9 +149,9 @@ class Message(_Model):
 class Conversation(_Model):
     external_id: str = Field(min_length=1, max_length=200)
     customer_external_id: str | None = None
-    created_at: AwareDatetime
-    first_response_at: AwareDatetime | None = None
-    closed_at: AwareDatetime | None = None
+    created_at: Moment
+    first_response_at: Moment | None = None
+    closed_at: Moment | None = None
     channel: str
     topic: str | None = None
     product_area: str | None = None
@@ -138,7 +159,7 @@ class Conversation(_Model):
     ai_involved: bool = False
     outcome: Outcome | None = None
     """None while the conversation is still open."""
-    escalated_at: AwareDatetime | None = None
+    escalated_at: Moment | None = None
     first_response_seconds: float | None = Field(default=None, ge=0)
     handling_seconds: float | None = Field(default=None, ge=0)
     csat: int | None = Field(default=None, ge=1, le=5)
@@ -166,8 +187,8 @@ class Article(_Model):
     locale: str = "en"
     state: ContentState = ContentState.published
     author: str | None = None
-    created_at: AwareDatetime
-    updated_at: AwareDatetime
+    created_at: Moment
+    updated_at: Moment
 
 
 class ArticleVersion(Article):
@@ -227,7 +248,7 @@ class GuidanceRule(_Model):
     condition: RuleCondition = Field(default_factory=RuleCondition)
     """When the rule applies, e.g. {"plan": "Enterprise", "product_area": "billing"}."""
     enabled: bool = True
-    updated_at: AwareDatetime
+    updated_at: Moment
     version: int = 1
 
 
@@ -243,7 +264,7 @@ class Procedure(_Model):
     steps: list[ProcedureStep]
     required_data: list[str] = Field(default_factory=list)
     enabled: bool = True
-    updated_at: AwareDatetime
+    updated_at: Moment
     version: int = 1
 
 
@@ -266,13 +287,13 @@ class FrontlineSettings(_Model):
 
 class AgentSettings(_Model):
     settings: FrontlineSettings
-    updated_at: AwareDatetime
+    updated_at: Moment
     version: int = 1
 
 
 class Event(_Model):
     name: str = Field(min_length=1)
-    occurred_at: AwareDatetime
+    occurred_at: Moment
     customer_external_id: str | None = None
     properties: dict[str, Any] = Field(default_factory=dict)
 
@@ -294,8 +315,8 @@ class CohortDefinition(_Model):
 class Cohort(_Model):
     name: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9 _.-]*$")
     definition: CohortDefinition
-    created_at: AwareDatetime
-    updated_at: AwareDatetime
+    created_at: Moment
+    updated_at: Moment
 
 
 class Decision(enum.StrEnum):
@@ -401,7 +422,7 @@ class DecisionTrace(_Model):
     conversation_external_id: str | None = None
     message_index: int | None = Field(default=None, ge=0)
     """Position of the customer message in the conversation, when known."""
-    created_at: AwareDatetime
+    created_at: Moment
     query: str
     """The query as searched (redacted)."""
     passages: list[PassageTrace] = Field(default_factory=list)

@@ -24,6 +24,7 @@ are merged over the current ones. Nothing is written.
 
 from __future__ import annotations
 
+import difflib
 import json
 from collections import Counter, defaultdict
 from collections.abc import Callable
@@ -55,6 +56,9 @@ from deskops.search.service import SearchService
 from deskops.store.repositories import WorkspaceScope
 
 TOPIC_CITATION_SHARE = 0.2
+MAX_CONVERSATIONS = 10_000
+"""Conversations one replay may take (each is decided twice)."""
+MAX_CANDIDATE_BYTES = 5_000_000
 KEYS = ("articles", "guidance", "procedures", "settings")
 
 
@@ -86,11 +90,15 @@ class Candidate:
 def load_candidate(path: Path, scope: WorkspaceScope) -> Candidate:
     """Parse and validate a candidate file against the workspace (versions follow the current ones)."""
     try:
+        if path.stat().st_size > MAX_CANDIDATE_BYTES:
+            raise CandidateError(f"{path} is larger than {MAX_CANDIDATE_BYTES // 1_000_000} MB")
         document = json.loads(path.read_text())
     except OSError as exc:
         raise CandidateError(f"cannot read {path}: {exc.strerror}") from None
     except json.JSONDecodeError as exc:
         raise CandidateError(f"{path} is not JSON: {exc.msg} (line {exc.lineno})") from None
+    except UnicodeDecodeError:
+        raise CandidateError(f"{path} is not UTF-8 text") from None
     if not isinstance(document, dict) or not document:
         raise CandidateError(f"{path} must be a JSON object with any of: {', '.join(KEYS)}")
     unknown = sorted(set(document) - set(KEYS))
@@ -216,6 +224,14 @@ def replay(
     in-memory index of the help center with them applied. Nothing is written.
     """
     workspace = scope.workspace.name
+    if not 1 <= limit <= MAX_CONVERSATIONS:
+        raise InvalidInput(f"--limit must be between 1 and {MAX_CONVERSATIONS:,}, not {limit}")
+    if topic is not None:
+        known = [t for t, _ in scope.stats.counts_by("topic") if t is not None]
+        if topic not in known:
+            close = difflib.get_close_matches(topic, known, n=3, cutoff=0.5)
+            hint = f": did you mean {', '.join(close)}?" if close else ""
+            raise InvalidInput(f"no conversation of {workspace} has the topic {topic!r}{hint}")
     tz = ZoneInfo(scope.workspace.time_zone)
     first, stop = Period(start, end).bounds(tz)
     rows = scope.conversations.openings(start=first, end=stop, limit=limit, topic=topic)

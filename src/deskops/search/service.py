@@ -399,6 +399,10 @@ def check_filters(filters: dict[str, str]) -> dict[str, str]:
                 date.fromisoformat(value)
             except ValueError:
                 raise SearchError(f"filter {name} must be a date like 2026-10-01, not {value!r}") from None
+    if "since" in filters and "until" in filters and filters["since"] > filters["until"]:
+        raise SearchError(
+            f"the range is inverted: since {filters['since']} is after until {filters['until']}"
+        )
     return dict(filters)
 
 

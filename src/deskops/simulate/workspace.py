@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
+from deskops.domain.models import validate_time_zone, validate_workspace_name
 from deskops.errors import Conflict, InvalidInput
 from deskops.simulate import catalog
 from deskops.simulate.content import ContentPlan, build_content, find_topic
@@ -64,6 +65,8 @@ class SimulationConfig:
             raise InvalidInput("--conversations must be at least 1")
         if not 14 <= self.days <= 3650:
             raise InvalidInput("--days must be between 14 and 3650 (incidents need room)")
+        validate_time_zone(self.time_zone)
+        validate_workspace_name(self.workspace)
 
 
 @dataclass

@@ -12,17 +12,31 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Engine
 
-from deskops.errors import InvalidInput
+from deskops.errors import InvalidInput, Unavailable
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
+def parse_url(url: str) -> sa.URL:
+    """``url`` parsed; InvalidInput when it is not a database URL at all."""
+    try:
+        return sa.engine.make_url(url)
+    except sa.exc.ArgumentError:
+        raise InvalidInput(
+            f"{url!r} is not a database URL: use sqlite:///PATH or postgresql://user@host/db"
+        ) from None
+
+
 def make_engine(url: str, *, echo: bool = False) -> Engine:
     """An engine for ``url``; for SQLite the file's folder is created and pragmas set."""
-    parsed = sa.engine.make_url(url)
+    parsed = parse_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            folder = Path(parsed.database).expanduser().parent
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise Unavailable(f"cannot create the database folder {folder}: {exc.strerror}") from None
         engine = sa.create_engine(parsed, echo=echo)
         sa.event.listen(engine, "connect", _sqlite_pragmas)
         return engine
@@ -52,11 +66,20 @@ def _alembic_config(connection: sa.Connection | None = None) -> Config:
 
 
 def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest revision (a no-op when it is already there)."""
-    with engine.begin() as connection:
-        if schema_revision(connection) == head_revision():
-            return
-        command.upgrade(_alembic_config(connection), "head")
+    """Bring the schema to the newest revision (a no-op when it is already there).
+
+    A database that cannot be reached or opened is an ``Unavailable`` error naming it
+    (password hidden) and the driver's first line of explanation.
+    """
+    try:
+        with engine.begin() as connection:
+            if schema_revision(connection) == head_revision():
+                return
+            command.upgrade(_alembic_config(connection), "head")
+    except sa.exc.DBAPIError as exc:
+        shown = engine.url.render_as_string(hide_password=True)
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+        raise Unavailable(f"cannot open the database {shown}: {reason}") from None
 
 
 def schema_revision(connection: sa.Connection) -> str | None:

@@ -6,19 +6,24 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
+from pydantic import ValidationError
 
 from deskops.domain.models import Cohort, CohortDefinition
+from deskops.errors import InvalidInput, first_problem
 from deskops.store import tables as t
 from deskops.store.repositories._base import NotFound, WorkspaceRepository
 
 
 class CohortRepository(WorkspaceRepository):
     def save(self, name: str, definition: CohortDefinition) -> Cohort:
-        """Create the cohort, or replace its definition if the name exists."""
+        """Create the cohort, or replace its definition if the name exists; InvalidInput for a bad name."""
         now = datetime.now(UTC)
+        try:
+            cohort = Cohort(name=name, definition=definition, created_at=now, updated_at=now)
+        except ValidationError as exc:
+            raise InvalidInput(f"invalid cohort name {name!r}: {first_problem(exc)}") from None
         existing = self.find(name)
         if existing is None:
-            cohort = Cohort(name=name, definition=definition, created_at=now, updated_at=now)
             self._conn.execute(
                 sa.insert(t.cohorts).values(
                     workspace_id=self.workspace_id,

@@ -44,8 +44,8 @@ class WorkspaceDirectory:
     def get(self, name: str) -> Workspace:
         workspace = self.find(name)
         if workspace is None:
-            known = ", ".join(w.name for w in self.list()) or "none yet"
-            raise UnknownWorkspace(f"unknown workspace {name!r} (known: {known})")
+            # Never list the others: a caller may not be allowed to know which workspaces exist.
+            raise UnknownWorkspace(f"unknown workspace {name!r}")
         return workspace
 
     def list(self) -> list[Workspace]:
