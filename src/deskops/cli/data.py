@@ -296,7 +296,9 @@ def conversation_erase(
             as_json=as_json,
         )
     with _services(db, as_json=as_json) as services, services.uow() as uow:
-        erased = uow.workspace(workspace).conversations.erase(external_ids)
+        scope = uow.workspace(workspace)
+        scope.lock_for_writes()
+        erased = scope.conversations.erase(external_ids)
         uow.commit()
         missing = sorted(set(external_ids) - set(erased))
         if erased and services.search.indexed(workspace):

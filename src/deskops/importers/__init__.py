@@ -120,6 +120,8 @@ def import_file(
         records = parse_file(path=path, kind=kind, importer=importer)
         counts = UpsertCounts()
         try:
+            # Another import into the workspace finishes first: this one then reads what it wrote.
+            scope.lock_for_writes()
             for start in range(0, len(records), BATCH_SIZE):
                 batch = records[start : start + BATCH_SIZE]
                 counts += _upsert(scope, kind, batch)

@@ -15,6 +15,8 @@ from sqlalchemy.engine import Engine
 from deskops.errors import InvalidInput, Unavailable
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+BUSY_TIMEOUT_MS = 10_000
+"""How long a SQLite statement waits for another connection's write lock before failing."""
 
 
 def parse_url(url: str) -> sa.URL:
@@ -54,7 +56,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # NORMAL is durable across application crashes in WAL mode; only power loss can
     # drop the last transactions, never corrupt the file.
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     cursor.close()
 
 
