@@ -167,18 +167,20 @@ def test_import_reports_counts_and_bad_records_with_line_and_field(tmp_path: Pat
 
 def test_search_and_index_rebuild_commands(demo: tuple[Path, str, dict[str, Any]]) -> None:
     _, db, _ = demo
-    found, _ = deskops(
+    found, stderr = deskops(
         "search", "how long do payouts take", "--workspace", "demo", "--k", "3", "--filter", "kind=article",
         "--db", db, "--json",
     )  # fmt: skip
+    # The first search builds the index: it says so, even when stderr is not a terminal.
+    assert "index: reading conversations (3,000) ..." in stderr and "index: embedding (" in stderr
     assert found["query"] == "how long do payouts take" and len(found["hits"]) == 3
     top = found["hits"][0]
     assert top["id"].startswith("article:kb-") and top["kind"] == "article"
     assert {"matched_terms", "bm25_rank", "dense", "dense_rank"} <= set(top["why"])
     assert found["hits"][0]["score"] >= found["hits"][1]["score"] >= found["hits"][2]["score"]
     assert 0.0 <= found["confidence"] <= 1.0 and found["abstain"] == (found["confidence"] < 0.5)
-    text, _ = deskops("search", "how long do payouts take", "--db", db)
-    assert "confidence" in text and "matched" in text
+    text, stderr = deskops("search", "how long do payouts take", "--db", db)
+    assert "confidence" in text and "matched" in text and stderr == ""  # nothing to build: silent
     error, _ = deskops("search", "payouts", "--filter", "colour=red", "--db", db, "--json", expect=1)
     assert error["error"].startswith("unknown filter 'colour'")
     error, _ = deskops("search", "payouts", "--filter", "kind", "--db", db, "--json", expect=1)

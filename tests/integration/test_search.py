@@ -249,3 +249,18 @@ def test_recreated_workspace_gets_a_fresh_index(tmp_path: Path) -> None:
         passage = services.search.search("acme", "animals", k=1).hits[0].passage
         assert body in passage
     services.close()
+
+
+def test_loading_the_model_prints_nothing_and_warms_it(capfd: pytest.CaptureFixture[str]) -> None:
+    """No library progress bar ("Loading weights") on every command; the first query is not the slow one."""
+    import time
+
+    from deskops.search.dense import SentenceTransformerEmbedder
+
+    embedder = SentenceTransformerEmbedder()
+    embedder.load()
+    captured = capfd.readouterr()
+    assert captured.err == "" and captured.out == ""
+    began = time.perf_counter()
+    embedder.encode(["how long do payouts take"])
+    assert time.perf_counter() - began < 1.0  # loaded and warmed already: no start-up in a reply's latency

@@ -115,13 +115,17 @@ def _parse_day(value: str | None, option: str) -> date | None:
 
 @contextmanager
 def _stage_progress() -> Iterator[Callable[[str, int, int | None], None]]:
-    """A progress bar for index updates, shown only when there is work to show."""
+    """Progress of index work, shown only when there is work: a bar per stage on a terminal,
+    else one line per stage on stderr (a long first build is never silent)."""
     with _bar() as bar:
         tasks: dict[str, Any] = {}
 
         def update(stage: str, done: int, total: int | None) -> None:
             if stage not in tasks:
                 tasks[stage] = bar.add_task(f"index: {stage}", total=total)
+                if not err.is_terminal:
+                    size = f" ({total:,})" if total else ""
+                    err.print(f"index: {stage}{size} ...", highlight=False, soft_wrap=True)
             bar.update(tasks[stage], completed=done, total=total)
 
         yield update

@@ -18,6 +18,7 @@ from deskops.cli._common import (
     _parse_period,
     _progress,
     _services,
+    _stage_progress,
     _within,
     err,
     out,
@@ -63,6 +64,8 @@ def answer(
             conversation_external_id=conversation,
             message_index=len(turns) if conversation else None,
         )
+        with _stage_progress() as progress:  # start-up (index, model) is not the reply's latency
+            services.search.prepare(workspace, progress=progress)
         reply = services.frontline.reply(workspace, inquiry, store=store)
     _emit(reply, as_json=as_json, render=_render_answer)
 

@@ -60,7 +60,13 @@ class SentenceTransformerEmbedder:
             if self._model is None:
                 os.environ.setdefault("HF_HUB_OFFLINE", "1")
                 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+                # The libraries' own progress bars ("Loading weights") are noise on every command.
+                os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+                os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
                 from sentence_transformers import SentenceTransformer
+                from transformers.utils import logging as transformers_logging
+
+                transformers_logging.disable_progress_bar()
 
                 path = self.path or bundled_model_path()
                 if not (Path(path) / "config.json").exists():
@@ -71,6 +77,11 @@ class SentenceTransformerEmbedder:
                 )
                 self.dimension = int(dimension())
         return self._model
+
+    def load(self) -> None:
+        """Load the model now and run it once (it otherwise loads on the first ``encode``, and the
+        first inference pays for the library's own warm-up)."""
+        self.encode(["warm up"])
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:

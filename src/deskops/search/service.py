@@ -232,6 +232,16 @@ class SearchService:
                 index = self._rebuild_locked(scope, folder, progress)
         return IndexBuild(workspace=workspace, chunks=index.live_chunks, segments=len(index.segments))
 
+    def prepare(self, workspace: str, *, progress: Progress | None = None) -> None:
+        """Bring the workspace's index up to date and load the embedding model, so that the first
+        question asked afterwards is timed on its own (a command's start-up is not its latency)."""
+        self.sync(workspace, progress=progress)
+        load = getattr(self.embedder, "load", None)
+        if load is not None:
+            if progress:
+                progress("loading the embedding model", 0, None)
+            load()
+
     def indexed(self, workspace: str) -> bool:
         """Whether the workspace has an index on disk (search builds one on first use)."""
         return IndexFolder(self.index_root / workspace).manifest_path.exists()
