@@ -460,3 +460,31 @@ def test_bench_simulate_reports_throughput_and_memory() -> None:
     assert run["conversations_per_second"] == round(600 / run["seconds_simulate"])
     assert 50 < run["peak_rss_mb"] < 4096  # the child's own peak, from wait4
     assert run["seconds_writing"] <= run["seconds_simulate"] <= run["seconds_total"]
+
+
+def test_each_simulated_workspace_keeps_its_own_ground_truth(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = tmp_path / "state"
+    monkeypatch.setenv("DESKOPS_DATA_DIR", str(data))
+    db = f"sqlite:///{tmp_path / 'two.db'}"
+    paths = []
+    for name, seed in (("north", "1"), ("south", "2")):
+        report, _ = deskops(
+            "simulate",
+            "-w",
+            name,
+            "--seed",
+            seed,
+            "--conversations",
+            "200",
+            "--days",
+            "14",
+            "--db",
+            db,
+            "--json",
+        )
+        paths.append(Path(report["truth_path"]))
+    assert paths == [data / "truth" / "north.json", data / "truth" / "south.json"]
+    north, south = (json.loads(p.read_text()) for p in paths)
+    assert (north["workspace"], north["seed"], south["workspace"], south["seed"]) == ("north", 1, "south", 2)
