@@ -14,6 +14,7 @@ import hashlib
 import logging
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -28,6 +29,9 @@ from deskops.store.uow import UnitOfWork
 
 if TYPE_CHECKING:
     from deskops.analytics.columns import ColumnStore
+    from deskops.changes.proposals import Reviewing
+    from deskops.domain.changes import ItemChange
+    from deskops.domain.replay import ReplayReport
     from deskops.frontline.agent import FrontlineAgent
     from deskops.llm.client import ChatModel
     from deskops.registry import Registry
@@ -143,6 +147,44 @@ class Services:
             model=self.llm,
             embed=search.encode_query,
         )
+
+    @cached_property
+    def reviewing(self) -> Reviewing:
+        """The registered reviewers, with the embedding model and the front-line replay they may use."""
+        from deskops.changes.proposals import Reviewing
+        from deskops.changes.review import ReviewBoard
+
+        return Reviewing(
+            board=ReviewBoard(self.registry.reviewers),
+            encode=lambda texts: self.search.encode_many(texts),
+            replay=self.replay_changes,
+        )
+
+    def replay_changes(
+        self, workspace: str, changes: list[ItemChange], topics: list[str], days: int, limit: int
+    ) -> ReplayReport:
+        """Replay the last ``days`` of a workspace's data on ``topics``, with and without ``changes``
+        (nothing is written)."""
+        from datetime import timedelta
+        from zoneinfo import ZoneInfo
+
+        from deskops.changes.changeset import as_candidate
+        from deskops.frontline.replay import replay
+
+        with self.uow() as uow:
+            scope = uow.workspace(workspace)
+            _, last = scope.stats.conversation_range()
+            end = (last or datetime.now(UTC)).astimezone(ZoneInfo(scope.workspace.time_zone)).date()
+            return replay(
+                agent=self.frontline,
+                search=self.search,
+                scope=scope,
+                start=end - timedelta(days=days - 1),
+                end=end,
+                candidate=as_candidate(changes, source="proposal"),
+                limit=limit,
+                topics=topics,
+            )
 
     def uow(self) -> UnitOfWork:
         """A new unit of work (one transaction)."""

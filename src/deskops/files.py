@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from collections.abc import Iterable
 from pathlib import Path
 
 
@@ -29,3 +30,20 @@ def replace_atomically(path: Path, text: str) -> None:
     fsync(staged)
     os.replace(staged, path)
     fsync(path.parent)
+
+
+def write_lines_atomically(path: Path, lines: Iterable[str]) -> int:
+    """Make ``path`` hold ``lines`` (one per line), all or nothing; returns how many were written."""
+    staged = path.with_name(f"{path.name}.{uuid.uuid4().hex[:12]}.tmp")
+    count = 0
+    try:
+        with staged.open("w") as out:
+            for line in lines:
+                out.write(line + "\n")
+                count += 1
+        fsync(staged)
+        os.replace(staged, path)
+    finally:
+        staged.unlink(missing_ok=True)
+    fsync(path.parent)
+    return count

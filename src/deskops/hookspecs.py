@@ -22,6 +22,7 @@ import pluggy
 
 if TYPE_CHECKING:
     from deskops.analytics.catalog import Metric
+    from deskops.changes.review import Reviewer
     from deskops.importers import ImporterSpec
 
 PROJECT = "deskops"
@@ -41,3 +42,7 @@ class Hooks:
     @hookspec
     def register_importers(self, register: Callable[[ImporterSpec], None]) -> None:
         """Add import sources (``importers.ImporterSpec``: a name, the kinds it reads, a parser)."""
+
+    @hookspec
+    def register_reviewers(self, register: Callable[[Reviewer], None]) -> None:
+        """Add proposal reviewers (``changes.review.Reviewer``: a name, a summary, ``check(context)``)."""

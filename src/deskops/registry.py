@@ -1,4 +1,4 @@
-"""What the plugins registered: the metric catalog and the import sources, looked up by name."""
+"""What the plugins registered: the metric catalog, the import sources and the reviewers, by name."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from deskops.hookspecs import PROJECT, Hooks
 
 if TYPE_CHECKING:
     from deskops.analytics.catalog import Metric
+    from deskops.changes.review import Reviewer
     from deskops.importers import ImporterSpec
 
 
@@ -21,6 +22,7 @@ class Registry:
 
     metrics: dict[str, Metric] = field(default_factory=dict)
     importers: dict[str, ImporterSpec] = field(default_factory=dict)
+    reviewers: dict[str, Reviewer] = field(default_factory=dict)
 
     def add_metric(self, metric: Metric) -> None:
         if metric.name in self.metrics:
@@ -31,6 +33,11 @@ class Registry:
         if importer.name in self.importers:
             raise Conflict(f"two plugins register the import source {importer.name!r}")
         self.importers[importer.name] = importer
+
+    def add_reviewer(self, reviewer: Reviewer) -> None:
+        if reviewer.name in self.reviewers:
+            raise Conflict(f"two plugins register the reviewer {reviewer.name!r}")
+        self.reviewers[reviewer.name] = reviewer
 
     def metric(self, name: str) -> Metric:
         """The metric called ``name``; the error lists the valid names."""
@@ -59,7 +66,8 @@ def load_plugins(*extra: object) -> Registry:
     registry = Registry()
     manager.hook.register_metrics(register=registry.add_metric)
     manager.hook.register_importers(register=registry.add_importer)
-    if not registry.metrics or not registry.importers:
+    manager.hook.register_reviewers(register=registry.add_reviewer)
+    if not registry.metrics or not registry.importers or not registry.reviewers:
         raise Unavailable(
             "deskops's built-in plugins are not registered: install the package (pip install -e .) "
             "so its entry points exist"

@@ -48,6 +48,10 @@ class Settings(BaseSettings):
         description="Provider base URL (default: https://api.openai.com/v1 or https://api.anthropic.com).",
     )
     llm_api_key: SecretStr | None = Field(None, description="Provider API key; never logged or traced.")
+    audit_key: SecretStr | None = Field(
+        None,
+        description="Key that signs audit checkpoints (HMAC-SHA256); keep it outside the database.",
+    )
     llm_timeout_s: float = Field(20.0, gt=0, description="Timeout of one model call, in seconds.")
     llm_attempts: int = Field(
         3,

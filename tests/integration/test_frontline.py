@@ -17,9 +17,10 @@ from typing import Any
 import pytest
 
 from deskops.bootstrap import Services, build
+from deskops.changes.changeset import load_candidate
 from deskops.domain.models import Decision
 from deskops.frontline.agent import CLARIFY_PREFIX, FrontlineAgent, Inquiry
-from deskops.frontline.replay import load_candidate, replay
+from deskops.frontline.replay import replay
 from deskops.simulate.workspace import SimulationConfig, simulate_workspace
 
 CARD = "4111 1111 1111 1111"

@@ -12,6 +12,17 @@ import pytest
 import sqlalchemy as sa
 
 from deskops.bootstrap import Services
+from deskops.domain.changes import (
+    Actor,
+    ActorKind,
+    ChangeSet,
+    Evidence,
+    Finding,
+    Proposal,
+    ProposalState,
+    Review,
+    ReviewPolicy,
+)
 from deskops.domain.models import (
     Article,
     AuthorKind,
@@ -131,6 +142,23 @@ def test_deleting_a_workspace_leaves_the_other_untouched(
             assert rows == 0 or owners == [beta.workspace.id], table.name
 
 
+PROPOSAL = Proposal(
+    id=1,
+    thread_id=1,
+    revision=1,
+    state=ProposalState.open,
+    title="Fix",
+    description="d",
+    rationale="",
+    evidence=Evidence(),
+    author=Actor(kind=ActorKind.member, name="x", role=Role.editor),
+    change_set=ChangeSet(articles=[{"external_id": "kb-1", "body": "new"}]),
+    base_versions={"article:kb-1": 1},
+    verdict=None,
+    created_at=T0,
+    updated_at=T0,
+)
+
 # Every public repository method, called the way a caller would. A new method fails
 # test_every_repository_method_is_audited until it is added here.
 Battery = dict[str, Callable[[WorkspaceScope], Any]]
@@ -208,6 +236,8 @@ BATTERY: dict[str, Battery] = {
         "history": lambda s: s.articles.history("kb-1"),
         "count": lambda s: s.articles.count(),
         "current_versions": lambda s: s.articles.current_versions(),
+        "find": lambda s: s.articles.find("kb-1"),
+        "versions": lambda s: s.articles.versions("kb-1"),
         "get_many": lambda s: s.articles.get_many(["kb-1", "kb-2"]),
     },
     "guidance": {
@@ -220,6 +250,8 @@ BATTERY: dict[str, Battery] = {
         "get": lambda s: s.guidance.get("gr-1"),
         "list": lambda s: s.guidance.list(enabled=True),
         "history": lambda s: s.guidance.history("gr-1"),
+        "find": lambda s: s.guidance.find("gr-1"),
+        "versions": lambda s: s.guidance.versions("gr-1"),
         "count": lambda s: s.guidance.count(),
     },
     "procedures": {
@@ -230,12 +262,16 @@ BATTERY: dict[str, Battery] = {
         "get": lambda s: s.procedures.get("p-1"),
         "list": lambda s: s.procedures.list(),
         "history": lambda s: s.procedures.history("p-1"),
+        "find": lambda s: s.procedures.find("p-1"),
+        "versions": lambda s: s.procedures.versions("p-1"),
         "count": lambda s: s.procedures.count(),
     },
     "agent_settings": {
         "current": lambda s: s.agent_settings.current(),
         "save": lambda s: s.agent_settings.save(FrontlineSettings(handover_team="changed")),
         "history": lambda s: s.agent_settings.history(),
+        "find": lambda s: s.agent_settings.find(),
+        "versions": lambda s: s.agent_settings.versions(),
     },
     "events": {
         "add_many": lambda s: s.events.add_many(
@@ -266,8 +302,56 @@ BATTERY: dict[str, Battery] = {
         ),
         "delete": lambda s: s.cohorts.delete("frequent"),
     },
+    "proposals": {
+        "next_id": lambda s: s.proposals.next_id(),
+        "add": lambda s: s.proposals.add(PROPOSAL),
+        "get": lambda s: s.proposals.get(1),
+        "list": lambda s: s.proposals.list(state=ProposalState.open),
+        "thread": lambda s: s.proposals.thread(1),
+        "move": lambda s: s.proposals.move(1, expect=ProposalState.open, to=ProposalState.approved),
+        "set_verdict": lambda s: s.proposals.set_verdict(1, "warn"),
+        "count": lambda s: s.proposals.count(),
+    },
+    "reviews": {
+        "save": lambda s: s.reviews.save(
+            1,
+            [
+                Review(
+                    reviewer="size",
+                    verdict="warn",
+                    duration_ms=1.0,
+                    findings=[
+                        Finding(reviewer="size", code="size.x", verdict="warn", item=None, message="m")
+                    ],
+                )
+            ],
+        ),
+        "for_proposal": lambda s: s.reviews.for_proposal(1),
+        "finding": lambda s: s.reviews.finding(1),
+        "mark": lambda s: s.reviews.mark(1, actor="member:x", helpful=False),
+        "code_feedback": lambda s: s.reviews.code_feedback("size.x"),
+        "stats": lambda s: s.reviews.stats([]),
+    },
+    "policy": {
+        "current": lambda s: s.policy.current(),
+        "find": lambda s: s.policy.find(),
+        "save": lambda s: s.policy.save(ReviewPolicy(max_items=3), by="member:x"),
+        "versions": lambda s: s.policy.versions(),
+    },
+    "audit": {
+        "head": lambda s: s.audit.head(),
+        "append": lambda s: s.audit.append(
+            kind="proposal.created", actor="member:x", at=T0, items=["article:kb-1"]
+        ),
+        "rows": lambda s: list(s.audit.rows()),
+        "hash_at": lambda s: s.audit.hash_at(1),
+        "list": lambda s: s.audit.list(kind="proposal.", actor="member:x", item="article:kb-1", since=T0),
+        "count": lambda s: s.audit.count(),
+    },
     "stats": {
         "table_counts": lambda s: s.stats.table_counts(),
+        "topic_counts": lambda s: s.stats.topic_counts(start=T0 - timedelta(1), end=T0 + timedelta(1)),
+        "plans": lambda s: s.stats.plans(),
         "conversation_range": lambda s: s.stats.conversation_range(),
         "counts_by": lambda s: s.stats.counts_by("topic", limit=5),
         "ai_resolution_by_topic": lambda s: s.stats.ai_resolution_by_topic(["alpha", "beta"]),

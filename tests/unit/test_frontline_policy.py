@@ -19,9 +19,7 @@ from typing import Any
 import pytest
 
 from deskops.domain.models import Decision, FrontlineSettings, GuidanceRule, RuleCondition
-from deskops.errors import InvalidInput
 from deskops.frontline.agent import CLARIFY_PREFIX, Content, FrontlineAgent, Inquiry
-from deskops.frontline.replay import CandidateError, load_candidate
 from deskops.llm.client import ChatMessage, Completion, ProviderError
 from deskops.search.service import SearchService
 from deskops.simulate.catalog import TOPICS
@@ -405,39 +403,3 @@ def test_a_failing_provider_means_handover_not_a_guess(world: Any) -> None:
 
     reply = _ask(world, "How long do payouts take to arrive?", model=ScriptedModel(fail), topic="none")
     assert reply.decision == Decision.handover and "the model failed (timeout)" in reply.reason
-
-
-# -------------------------------------------------------------------------------------- candidates
-
-
-@pytest.mark.parametrize(
-    ("document", "message"),
-    [
-        ("{not json", "is not JSON"),
-        ('{"pages": []}', "unknown key(s) ['pages']"),
-        ('{"articles": [{"external_id": "kb-9", "body": "x"}]}', "articles[1]: title: Field required"),
-        ('{"guidance": {"x": 1}}', "guidance must be a list of objects"),
-        ('{"settings": [1]}', "settings must be an object"),
-        ('{"settings": {"confidence_threshold": "high"}}', "settings: confidence_threshold"),
-        ('{"settings": {"confidence_threshold": 5}}', "settings: confidence_threshold"),
-        ('{"settings": {"treshold": 0.5}}', "settings: treshold: Extra inputs are not permitted"),
-        (
-            '{"guidance": [{"external_id": "g", "title": "t", "body": "b", "kind": "escalate"}]}',
-            "guidance[1]: kind",
-        ),
-        (
-            '{"guidance": [{"external_id": "g", "title": "t", "body": "b", '
-            '"condition": {"plan_name": "x"}}]}',
-            "guidance[1]: condition.plan_name",
-        ),
-    ],
-)
-def test_bad_candidate_files_are_refused_clearly(
-    world: Any, tmp_path: Path, document: str, message: str
-) -> None:
-    uow, _ = world
-    path = tmp_path / "bad.json"
-    path.write_text(document)
-    with pytest.raises(CandidateError) as error:
-        load_candidate(path, uow.workspace("demo"))
-    assert message in str(error.value) and isinstance(error.value, InvalidInput)

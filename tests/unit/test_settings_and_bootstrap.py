@@ -123,17 +123,22 @@ def test_close_releases_what_was_made(tmp_path: Path) -> None:
     assert not services.columns._snapshots and services.engine.pool.checkedout() == 0
 
 
-def test_built_in_metrics_and_importers_register_through_the_plugin_surface() -> None:
+def test_built_in_metrics_importers_and_reviewers_register_through_the_plugin_surface() -> None:
     from importlib.metadata import entry_points
 
     from deskops.analytics.catalog import METRICS
     from deskops.registry import load_plugins
 
     names = {e.name: e.value for e in entry_points(group="deskops")}
-    assert names == {"metrics": "deskops.analytics.catalog", "importers": "deskops.importers"}
+    assert names == {
+        "metrics": "deskops.analytics.catalog",
+        "importers": "deskops.importers",
+        "reviewers": "deskops.changes.review",
+    }
     registry = load_plugins()
     assert list(registry.metrics) == [m.name for m in METRICS]
     assert list(registry.importers) == ["generic", "zendesk"]
+    assert list(registry.reviewers) == ["description", "intent", "safety", "consistency", "impact", "style", "size"]
 
 
 def test_a_third_party_plugin_adds_a_metric_and_a_clash_is_refused() -> None:

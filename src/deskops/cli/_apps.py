@@ -51,6 +51,14 @@ eval_app = typer.Typer(help="Quality evaluations that print their figures as JSO
 index_app = typer.Typer(help="The per-workspace search index.", no_args_is_help=True)
 cohort_app = typer.Typer(help="Saved customer cohorts, usable as --filter cohort=NAME.", no_args_is_help=True)
 conversation_app = typer.Typer(help="A workspace's conversations.", no_args_is_help=True)
+proposals_app = typer.Typer(
+    help="Proposed changes: create, review, accept, reject, refine, revert, split.", no_args_is_help=True
+)
+content_app = typer.Typer(
+    help="Versions of articles, rules, procedures, settings and policy.", no_args_is_help=True
+)
+review_app = typer.Typer(help="Reviewer findings: feedback and statistics.", no_args_is_help=True)
+audit_app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=True)
 for group, name in (
     (workspace_app, "workspace"),
     (member_app, "member"),
@@ -60,5 +68,9 @@ for group, name in (
     (index_app, "index"),
     (cohort_app, "cohort"),
     (conversation_app, "conversation"),
+    (proposals_app, "proposals"),
+    (content_app, "content"),
+    (review_app, "review"),
+    (audit_app, "audit"),
 ):
     app.add_typer(group, name=name)

@@ -174,7 +174,7 @@ def replay(
     candidate: Annotated[
         Path | None,
         typer.Option(
-            help="JSON file of article, guidance, procedure or settings changes (see docs/frontline.md)."
+            help="A change set: JSON of article, guidance, procedure or settings changes (docs/changes.md)."
         ),
     ] = None,
     limit: Annotated[int, typer.Option(help="Replay at most this many conversations, evenly spread.")] = 1000,
@@ -184,7 +184,7 @@ def replay(
 ) -> None:
     """Replay a period's customer messages against current and candidate content: deltas per topic."""
     from deskops.analytics.metrics import check_period
-    from deskops.frontline.replay import load_candidate
+    from deskops.changes.changeset import load_candidate
     from deskops.frontline.replay import replay as run_replay
 
     with _services(db, as_json=as_json) as services:

@@ -10,32 +10,21 @@ topic cited it (at least a fifth of its citations), or — for articles without 
 history, such as a new one — when its title is the closest of all published titles to the
 topic's name. This is a prediction from the agent's decisions, not an observed outcome.
 
-A candidate file is JSON with any of these keys::
-
-    {"articles":   [{"external_id": "kb-0042", "title": "...", "body": "...", "state": "published"}],
-     "guidance":   [{"external_id": "gr-x", "title": "...", "body": "...", "kind": "handover",
-                     "condition": {"keywords": ["..."]}, "enabled": true}],
-     "procedures": [{"external_id": "proc-x", "title": "...", "trigger_topics": ["..."], "steps": [...]}],
-     "settings":   {"confidence_threshold": 0.6}}
-
-Items replace the workspace's item with the same external id or are added; settings
-are merged over the current ones. Nothing is written.
+A ``Candidate`` holds whole items (the change layer builds one from a change set: see
+``changes/changeset.py`` and docs/changes.md): they replace the workspace's items with the
+same external ids or are added; only the settings it sets change. Nothing is written.
 """
 
 from __future__ import annotations
 
 import difflib
-import json
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime
-from pathlib import Path
-from typing import Any
+from datetime import date
 from zoneinfo import ZoneInfo
 
 import numpy as np
-from pydantic import ValidationError
 
 from deskops.analytics.metrics import Period
 from deskops.domain.models import (
@@ -48,7 +37,7 @@ from deskops.domain.models import (
 )
 from deskops.domain.replay import CandidateSummary, Delta, Mismatch, ReplayReport, TopicOutcome
 from deskops.domain.types import DateRange
-from deskops.errors import InvalidInput, first_problem
+from deskops.errors import InvalidInput
 from deskops.frontline import compose
 from deskops.frontline.agent import Content, FrontlineAgent, Inquiry, Reply
 from deskops.frontline.experiment import Experiment
@@ -58,12 +47,6 @@ from deskops.store.repositories import WorkspaceScope
 TOPIC_CITATION_SHARE = 0.2
 MAX_CONVERSATIONS = 10_000
 """Conversations one replay may take (each is decided twice)."""
-MAX_CANDIDATE_BYTES = 5_000_000
-KEYS = ("articles", "guidance", "procedures", "settings")
-
-
-class CandidateError(InvalidInput):
-    """A candidate file that cannot be used; says which item and why."""
 
 
 @dataclass
@@ -85,63 +68,6 @@ class Candidate:
             procedures=[p.external_id for p in self.procedures],
             settings=sorted(self.settings.model_fields_set),
         )
-
-
-def load_candidate(path: Path, scope: WorkspaceScope) -> Candidate:
-    """Parse and validate a candidate file against the workspace (versions follow the current ones)."""
-    try:
-        if path.stat().st_size > MAX_CANDIDATE_BYTES:
-            raise CandidateError(f"{path} is larger than {MAX_CANDIDATE_BYTES // 1_000_000} MB")
-        document = json.loads(path.read_text())
-    except OSError as exc:
-        raise CandidateError(f"cannot read {path}: {exc.strerror}") from None
-    except json.JSONDecodeError as exc:
-        raise CandidateError(f"{path} is not JSON: {exc.msg} (line {exc.lineno})") from None
-    except UnicodeDecodeError:
-        raise CandidateError(f"{path} is not UTF-8 text") from None
-    if not isinstance(document, dict) or not document:
-        raise CandidateError(f"{path} must be a JSON object with any of: {', '.join(KEYS)}")
-    unknown = sorted(set(document) - set(KEYS))
-    if unknown:
-        raise CandidateError(f"{path}: unknown key(s) {unknown}; use {', '.join(KEYS)}")
-    now = datetime.now(UTC)
-    versions = scope.articles.current_versions()
-    candidate = Candidate(source=str(path))
-
-    def _items(key: str) -> list[dict[str, Any]]:
-        value = document.get(key, [])
-        if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
-            raise CandidateError(f"{path}: {key} must be a list of objects")
-        return value
-
-    for n, item in enumerate(_items("articles"), 1):
-        try:
-            version = versions.get(str(item.get("external_id")), 0) + 1
-            candidate.articles.append(
-                ArticleVersion.model_validate(
-                    {"created_at": now, "updated_at": now, "state": "published", **item, "version": version}
-                )
-            )
-        except ValidationError as exc:
-            raise CandidateError(f"{path}: articles[{n}]: {first_problem(exc)}") from None
-    for n, item in enumerate(_items("guidance"), 1):
-        try:
-            candidate.guidance.append(GuidanceRule.model_validate({"updated_at": now, **item}))
-        except ValidationError as exc:
-            raise CandidateError(f"{path}: guidance[{n}]: {first_problem(exc)}") from None
-    for n, item in enumerate(_items("procedures"), 1):
-        try:
-            candidate.procedures.append(Procedure.model_validate({"updated_at": now, **item}))
-        except ValidationError as exc:
-            raise CandidateError(f"{path}: procedures[{n}]: {first_problem(exc)}") from None
-    settings = document.get("settings", {})
-    if not isinstance(settings, dict):
-        raise CandidateError(f"{path}: settings must be an object")
-    try:
-        candidate.settings = FrontlineSettings.model_validate(settings)
-    except ValidationError as exc:
-        raise CandidateError(f"{path}: settings: {first_problem(exc)}") from None
-    return candidate
 
 
 def apply(content: Content, candidate: Candidate) -> Content:
@@ -216,6 +142,7 @@ def replay(
     candidate: Candidate | None = None,
     limit: int = 1000,
     topic: str | None = None,
+    topics: list[str] | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> ReplayReport:
     """Outcome deltas per topic between current content and ``candidate`` over [start, end].
@@ -234,7 +161,7 @@ def replay(
             raise InvalidInput(f"no conversation of {workspace} has the topic {topic!r}{hint}")
     tz = ZoneInfo(scope.workspace.time_zone)
     first, stop = Period(start, end).bounds(tz)
-    rows = scope.conversations.openings(start=first, end=stop, limit=limit, topic=topic)
+    rows = scope.conversations.openings(start=first, end=stop, limit=limit, topic=topic, topics=topics)
     control_content = agent.content(scope)
     candidate_content = apply(control_content, candidate) if candidate else control_content
     candidate_agent = (

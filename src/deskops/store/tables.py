@@ -147,6 +147,11 @@ messages = sa.Table(
 )
 
 
+def _provenance_columns() -> list[sa.Column[object]]:
+    """Who wrote a version, and through which proposal (None for imports and the simulator)."""
+    return [sa.Column("changed_by", sa.String(300)), sa.Column("proposal_id", sa.Integer)]
+
+
 def _content_columns() -> list[sa.Column[object]]:
     return [
         sa.Column("title", sa.String(300), nullable=False),
@@ -181,6 +186,7 @@ article_versions = sa.Table(
     sa.Column("version", sa.Integer, nullable=False),
     *_content_columns(),
     sa.Column("created_at", UTCDateTime, nullable=False),
+    *_provenance_columns(),
     sa.PrimaryKeyConstraint("workspace_id", "article_id", "version"),
     sa.ForeignKeyConstraint(
         ["workspace_id", "article_id"], ["articles.workspace_id", "articles.id"], ondelete="CASCADE"
@@ -219,6 +225,7 @@ guidance_rule_versions = sa.Table(
     sa.Column("version", sa.Integer, nullable=False),
     *_rule_columns(),
     sa.Column("created_at", UTCDateTime, nullable=False),
+    *_provenance_columns(),
     sa.PrimaryKeyConstraint("workspace_id", "rule_id", "version"),
     sa.ForeignKeyConstraint(
         ["workspace_id", "rule_id"], ["guidance_rules.workspace_id", "guidance_rules.id"], ondelete="CASCADE"
@@ -257,6 +264,7 @@ procedure_versions = sa.Table(
     sa.Column("version", sa.Integer, nullable=False),
     *_procedure_columns(),
     sa.Column("created_at", UTCDateTime, nullable=False),
+    *_provenance_columns(),
     sa.PrimaryKeyConstraint("workspace_id", "procedure_id", "version"),
     sa.ForeignKeyConstraint(
         ["workspace_id", "procedure_id"], ["procedures.workspace_id", "procedures.id"], ondelete="CASCADE"
@@ -270,6 +278,7 @@ agent_settings_versions = sa.Table(
     sa.Column("version", sa.Integer, nullable=False),
     sa.Column("settings", JSONColumn, nullable=False),
     sa.Column("created_at", UTCDateTime, nullable=False),
+    *_provenance_columns(),
     sa.PrimaryKeyConstraint("workspace_id", "version"),
 )
 
@@ -345,5 +354,110 @@ conversation_changes = sa.Table(
 )
 """Conversations whose text changed or was erased after they were written, by data revision: what a
 search index (a cache of the text) must re-read or drop."""
+
+proposals = sa.Table(
+    "proposals",
+    metadata,
+    _workspace_fk(),
+    sa.Column("id", sa.Integer, nullable=False),
+    sa.Column("thread_id", sa.Integer, nullable=False),
+    sa.Column("revision", sa.Integer, nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("title", sa.String(200), nullable=False),
+    sa.Column("description", sa.Text, nullable=False),
+    sa.Column("rationale", sa.Text, nullable=False),
+    sa.Column("evidence", JSONColumn, nullable=False),
+    sa.Column("author", JSONColumn, nullable=False),
+    sa.Column("change_set", JSONColumn, nullable=False),
+    sa.Column("base_versions", JSONColumn, nullable=False),
+    sa.Column("verdict", sa.String(8)),
+    sa.Column("auto_approved", sa.Boolean, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.Column("decided_by", sa.String(300)),
+    sa.Column("decision_reason", sa.Text),
+    sa.Column("supersedes", sa.Integer),
+    sa.Column("superseded_by", sa.Integer),
+    sa.Column("applied_versions", JSONColumn),
+    sa.PrimaryKeyConstraint("workspace_id", "id"),
+    sa.Index(None, "workspace_id", "state"),
+    sa.Index(None, "workspace_id", "thread_id"),
+)
+"""Proposed changes, one row per revision; a refinement is a new row in the same thread."""
+
+reviews = sa.Table(
+    "reviews",
+    metadata,
+    _workspace_fk(),
+    sa.Column("proposal_id", sa.Integer, nullable=False),
+    sa.Column("reviewer", sa.String(64), nullable=False),
+    sa.Column("verdict", sa.String(8), nullable=False),
+    sa.Column("summary", sa.Text, nullable=False),
+    sa.Column("duration_ms", sa.Float, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.PrimaryKeyConstraint("workspace_id", "proposal_id", "reviewer"),
+)
+
+findings = sa.Table(
+    "findings",
+    metadata,
+    _workspace_fk(),
+    sa.Column("id", sa.Integer, nullable=False),
+    sa.Column("proposal_id", sa.Integer, nullable=False),
+    sa.Column("reviewer", sa.String(64), nullable=False),
+    sa.Column("code", sa.String(100), nullable=False),
+    sa.Column("verdict", sa.String(8), nullable=False),
+    sa.Column("item", sa.String(250)),
+    sa.Column("span", JSONColumn),
+    sa.Column("message", sa.Text, nullable=False),
+    sa.Column("evidence", JSONColumn, nullable=False),
+    sa.Column("related", JSONColumn, nullable=False),
+    sa.Column("downgraded", sa.Boolean, nullable=False),
+    sa.PrimaryKeyConstraint("workspace_id", "id"),
+    sa.Index(None, "workspace_id", "proposal_id"),
+)
+
+finding_feedback = sa.Table(
+    "finding_feedback",
+    metadata,
+    _workspace_fk(),
+    sa.Column("finding_id", sa.Integer, nullable=False),
+    sa.Column("actor", sa.String(300), nullable=False),
+    sa.Column("helpful", sa.Boolean, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.PrimaryKeyConstraint("workspace_id", "finding_id", "actor"),
+)
+"""A member's mark on a finding: helpful or not. One mark per member and finding (the latest)."""
+
+policy_versions = sa.Table(
+    "policy_versions",
+    metadata,
+    _workspace_fk(),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("document", JSONColumn, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    *_provenance_columns(),
+    sa.PrimaryKeyConstraint("workspace_id", "version"),
+)
+"""The workspace's review policy, every version kept (changed only through proposals)."""
+
+audit_events = sa.Table(
+    "audit_events",
+    metadata,
+    _workspace_fk(),
+    sa.Column("seq", sa.BigInteger, nullable=False),
+    sa.Column("kind", sa.String(64), nullable=False),
+    sa.Column("actor", sa.String(300), nullable=False),
+    sa.Column("proposal_id", sa.Integer),
+    sa.Column("items", sa.Text, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("event", sa.Text, nullable=False),
+    sa.Column("hash", sa.String(64), nullable=False),
+    sa.PrimaryKeyConstraint("workspace_id", "seq"),
+    sa.Index(None, "workspace_id", "kind"),
+    sa.Index(None, "workspace_id", "created_at"),
+)
+"""The tamper-evident log: ``event`` is the canonical JSON that was hashed, the other columns index it
+(``items`` holds the item keys it concerns, space-separated and space-padded, for filtering)."""
 
 TENANT_TABLES = tuple(t for t in metadata.sorted_tables if "workspace_id" in t.c)

@@ -11,17 +11,20 @@ from deskops.errors import Conflict
 from deskops.store import tables as t
 from deskops.store.engine import BUSY_TIMEOUT_MS
 from deskops.store.repositories._base import NotFound, UnknownWorkspace, UpsertCounts
+from deskops.store.repositories.audit import AuditRepository
 from deskops.store.repositories.cohorts import CohortRepository
 from deskops.store.repositories.content import (
     AgentSettingsRepository,
     ArticleRepository,
     GuidanceRepository,
+    PolicyRepository,
     ProcedureRepository,
 )
 from deskops.store.repositories.conversations import ConversationRepository
 from deskops.store.repositories.customers import CustomerRepository
 from deskops.store.repositories.events import EventRepository
 from deskops.store.repositories.members import MemberRepository
+from deskops.store.repositories.proposals import ProposalRepository, ReviewRepository
 from deskops.store.repositories.revisions import DataRevision, RevisionRepository
 from deskops.store.repositories.stats import StatsRepository
 from deskops.store.repositories.traces import TraceRepository
@@ -61,6 +64,10 @@ class WorkspaceScope:
         self.cohorts = CohortRepository(*scope)
         self.revisions = RevisionRepository(*scope)
         self.traces = TraceRepository(*scope)
+        self.proposals = ProposalRepository(*scope)
+        self.reviews = ReviewRepository(*scope)
+        self.policy = PolicyRepository(*scope)
+        self.audit = AuditRepository(*scope)
 
     def lock_for_writes(self, *, wait_s: float = WRITE_LOCK_WAIT_S) -> None:
         """Wait until no other transaction writes to this workspace, and keep others waiting until

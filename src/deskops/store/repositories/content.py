@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 
 import sqlalchemy as sa
 
+from deskops.domain.changes import ItemKind, ItemVersion, PolicyVersion, ReviewPolicy
 from deskops.domain.models import (
     AgentSettings,
     Article,
@@ -26,14 +27,20 @@ from deskops.store.repositories._base import NotFound, UpsertCounts, WorkspaceRe
 
 
 class _VersionedRepository(WorkspaceRepository):
+    kind: ClassVar[ItemKind]
     table: ClassVar[sa.Table]
-    versions: ClassVar[sa.Table]
+    versions_table: ClassVar[sa.Table]
     parent_key: ClassVar[str]
     content_fields: ClassVar[tuple[str, ...]]
     changed_at: ClassVar[str] = "updated_at"
 
-    def _save(self, record: dict[str, Any]) -> tuple[int, bool]:
-        """Store ``record`` as the current version; returns (version, whether anything changed)."""
+    def _save(
+        self, record: dict[str, Any], *, by: str | None = None, proposal_id: int | None = None
+    ) -> tuple[int, bool]:
+        """Store ``record`` as the current version; returns (version, whether anything changed).
+
+        ``by`` and ``proposal_id`` say who wrote it and through which proposal (the history shows them).
+        """
         table, external_id = self.table, record["external_id"]
         current = self._conn.execute(
             sa.select(table).where(self._where(table), table.c.external_id == external_id)
@@ -64,15 +71,41 @@ class _VersionedRepository(WorkspaceRepository):
                 .values(version=version, updated_at=changed_at, **content)
             )
         self._conn.execute(
-            sa.insert(self.versions).values(
+            sa.insert(self.versions_table).values(
                 workspace_id=self.workspace_id,
                 **{self.parent_key: row_id},
                 version=version,
                 created_at=changed_at,
+                changed_by=by,
+                proposal_id=proposal_id,
                 **content,
             )
         )
         return version, True
+
+    def find(self, external_id: str) -> tuple[int, dict[str, Any]] | None:
+        """The current version and content fields of an item, or None when there is none."""
+        row = self._conn.execute(
+            sa.select(self.table).where(self._where(self.table), self.table.c.external_id == external_id)
+        ).first()
+        if row is None:
+            return None
+        return row.version, {field: getattr(row, field) for field in self.content_fields}
+
+    def versions(self, external_id: str) -> builtins.list[ItemVersion]:
+        """Every version of an item, oldest first, with who wrote it; raises NotFound."""
+        return [
+            ItemVersion(
+                kind=self.kind,
+                external_id=external_id,
+                version=row["version"],
+                at=row["created_at"],
+                changed_by=row["changed_by"],
+                proposal_id=row["proposal_id"],
+                content={field: row[field] for field in self.content_fields},
+            )
+            for row in self._history(external_id)
+        ]
 
     def _current(self, external_id: str) -> dict[str, Any]:
         row = self._conn.execute(
@@ -84,7 +117,7 @@ class _VersionedRepository(WorkspaceRepository):
 
     def _history(self, external_id: str) -> builtins.list[dict[str, Any]]:
         self._current(external_id)
-        v, table = self.versions, self.table
+        v, table = self.versions_table, self.table
         rows = self._conn.execute(
             sa.select(v, table.c.external_id)
             .join_from(
@@ -137,20 +170,28 @@ class _VersionedRepository(WorkspaceRepository):
 
 def _as_of_version(row: dict[str, Any]) -> dict[str, Any]:
     """A version row as the record looked then: its creation time is the record's update time."""
-    row = dict(row)
+    row = _plain(row)
     row["updated_at"] = row.pop("created_at")
     return row
 
 
+def _plain(row: dict[str, Any]) -> dict[str, Any]:
+    """A version row without its provenance (who wrote it, through which proposal)."""
+    return {key: value for key, value in row.items() if key not in ("changed_by", "proposal_id")}
+
+
 class ArticleRepository(_VersionedRepository):
-    table, versions, parent_key = t.articles, t.article_versions, "article_id"
+    kind = "article"
+    table, versions_table, parent_key = t.articles, t.article_versions, "article_id"
     content_fields = ("title", "body", "product_area", "locale", "state", "author")
 
-    def save(self, article: Article) -> tuple[int, bool]:
+    def save(
+        self, article: Article, *, by: str | None = None, proposal_id: int | None = None
+    ) -> tuple[int, bool]:
         """Save as the newest version (no-op when nothing changed); returns (version, changed)."""
         record = article.model_dump(mode="python")
         record["state"] = article.state.value
-        return self._save(record)
+        return self._save(record, by=by, proposal_id=proposal_id)
 
     def get(self, external_id: str) -> ArticleVersion:
         return ArticleVersion(**self._current(external_id))
@@ -178,17 +219,22 @@ class ArticleRepository(_VersionedRepository):
     def history(self, external_id: str) -> builtins.list[ArticleVersion]:
         current = self._current(external_id)
         return [
-            ArticleVersion(**{**row, "updated_at": row["created_at"], "created_at": current["created_at"]})
+            ArticleVersion(
+                **{**_plain(row), "updated_at": row["created_at"], "created_at": current["created_at"]}
+            )
             for row in self._history(external_id)
         ]
 
 
 class GuidanceRepository(_VersionedRepository):
-    table, versions, parent_key = t.guidance_rules, t.guidance_rule_versions, "rule_id"
+    kind = "guidance"
+    table, versions_table, parent_key = t.guidance_rules, t.guidance_rule_versions, "rule_id"
     content_fields = ("title", "body", "kind", "condition", "enabled")
 
-    def save(self, rule: GuidanceRule) -> tuple[int, bool]:
-        return self._save(rule.model_dump(mode="python"))
+    def save(
+        self, rule: GuidanceRule, *, by: str | None = None, proposal_id: int | None = None
+    ) -> tuple[int, bool]:
+        return self._save(rule.model_dump(mode="python"), by=by, proposal_id=proposal_id)
 
     def get(self, external_id: str) -> GuidanceRule:
         return GuidanceRule(**self._current(external_id))
@@ -201,11 +247,14 @@ class GuidanceRepository(_VersionedRepository):
 
 
 class ProcedureRepository(_VersionedRepository):
-    table, versions, parent_key = t.procedures, t.procedure_versions, "procedure_id"
+    kind = "procedure"
+    table, versions_table, parent_key = t.procedures, t.procedure_versions, "procedure_id"
     content_fields = ("title", "trigger_topics", "steps", "required_data", "enabled")
 
-    def save(self, procedure: Procedure) -> tuple[int, bool]:
-        return self._save(procedure.model_dump(mode="python"))
+    def save(
+        self, procedure: Procedure, *, by: str | None = None, proposal_id: int | None = None
+    ) -> tuple[int, bool]:
+        return self._save(procedure.model_dump(mode="python"), by=by, proposal_id=proposal_id)
 
     def get(self, external_id: str) -> Procedure:
         return Procedure(**self._current(external_id))
@@ -231,7 +280,14 @@ class AgentSettingsRepository(WorkspaceRepository):
             else None
         )
 
-    def save(self, settings: FrontlineSettings, *, at: datetime | None = None) -> AgentSettings:
+    def save(
+        self,
+        settings: FrontlineSettings,
+        *,
+        at: datetime | None = None,
+        by: str | None = None,
+        proposal_id: int | None = None,
+    ) -> AgentSettings:
         """Store ``settings`` as a new version unless they equal the current ones.
 
         The document is stored as written (keys left at their defaults are not stored).
@@ -250,11 +306,95 @@ class AgentSettingsRepository(WorkspaceRepository):
                 version=saved.version,
                 settings=settings.model_dump(mode="json", exclude_unset=True),
                 created_at=saved.updated_at,
+                changed_by=by,
+                proposal_id=proposal_id,
             )
         )
         return saved
+
+    def find(self) -> tuple[int, dict[str, Any]] | None:
+        """The current version and the document as written, or None when there are no settings."""
+        v = t.agent_settings_versions
+        row = self._conn.execute(
+            sa.select(v.c.version, v.c.settings).where(self._where(v)).order_by(v.c.version.desc()).limit(1)
+        ).first()
+        return (row.version, dict(row.settings)) if row else None
+
+    def versions(self) -> builtins.list[ItemVersion]:
+        """Every version of the settings, oldest first, with who wrote it."""
+        v = t.agent_settings_versions
+        rows = self._conn.execute(sa.select(v).where(self._where(v)).order_by(v.c.version))
+        return [
+            ItemVersion(
+                kind="settings",
+                external_id="settings",
+                version=r.version,
+                at=r.created_at,
+                changed_by=r.changed_by,
+                proposal_id=r.proposal_id,
+                content=dict(r.settings),
+            )
+            for r in rows
+        ]
 
     def history(self) -> builtins.list[AgentSettings]:
         v = t.agent_settings_versions
         rows = self._conn.execute(sa.select(v).where(self._where(v)).order_by(v.c.version))
         return [AgentSettings(settings=r.settings, updated_at=r.created_at, version=r.version) for r in rows]
+
+
+class PolicyRepository(WorkspaceRepository):
+    """The workspace's review policy: one document, every version kept (version 0: the defaults)."""
+
+    def current(self) -> PolicyVersion:
+        v = t.policy_versions
+        row = self._conn.execute(
+            sa.select(v).where(self._where(v)).order_by(v.c.version.desc()).limit(1)
+        ).first()
+        if row is None:
+            return PolicyVersion(version=0, policy=ReviewPolicy(), updated_at=None)
+        return PolicyVersion(
+            version=row.version, policy=ReviewPolicy.model_validate(row.document), updated_at=row.created_at
+        )
+
+    def find(self) -> tuple[int, dict[str, Any]] | None:
+        """The current version and the document as written, or None while the defaults apply."""
+        v = t.policy_versions
+        row = self._conn.execute(
+            sa.select(v.c.version, v.c.document).where(self._where(v)).order_by(v.c.version.desc()).limit(1)
+        ).first()
+        return (row.version, dict(row.document)) if row else None
+
+    def save(
+        self, policy: ReviewPolicy, *, by: str | None = None, proposal_id: int | None = None
+    ) -> PolicyVersion:
+        """Store ``policy`` as a new version (the document as written: defaults left out)."""
+        current = self.current()
+        at = datetime.now(UTC)
+        self._conn.execute(
+            sa.insert(t.policy_versions).values(
+                workspace_id=self.workspace_id,
+                version=current.version + 1,
+                document=policy.model_dump(mode="json", exclude_unset=True),
+                created_at=at,
+                changed_by=by,
+                proposal_id=proposal_id,
+            )
+        )
+        return PolicyVersion(version=current.version + 1, policy=policy, updated_at=at)
+
+    def versions(self) -> builtins.list[ItemVersion]:
+        v = t.policy_versions
+        rows = self._conn.execute(sa.select(v).where(self._where(v)).order_by(v.c.version))
+        return [
+            ItemVersion(
+                kind="policy",
+                external_id="policy",
+                version=r.version,
+                at=r.created_at,
+                changed_by=r.changed_by,
+                proposal_id=r.proposal_id,
+                content=dict(r.document),
+            )
+            for r in rows
+        ]

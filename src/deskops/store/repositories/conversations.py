@@ -349,18 +349,25 @@ class ConversationRepository(UpsertByExternalId):
         return [CustomerText(**row._mapping, text="\n".join(texts.get(row.id, []))) for row in rows]
 
     def openings(
-        self, *, start: datetime, end: datetime, limit: int, topic: str | None = None
+        self,
+        *,
+        start: datetime,
+        end: datetime,
+        limit: int,
+        topic: str | None = None,
+        topics: Sequence[str] | None = None,
     ) -> list[Opening]:
         """The first customer message of conversations created in [start, end), with what the agent
         may know (topic, channel, customer segment); evenly spread over the period when there are
-        more than ``limit``; only ``topic``'s when given."""
+        more than ``limit``; only ``topic``'s (or ``topics``') when given."""
+        wanted = [topic] if topic is not None else list(topics) if topics is not None else None
         c, m, cu = t.conversations, t.messages, t.customers
         ids = [
             row.id
             for row in self._conn.execute(
                 sa.select(c.c.id)
                 .where(self._where(c), c.c.created_at >= start, c.c.created_at < end)
-                .where(c.c.topic == topic if topic is not None else sa.true())
+                .where(c.c.topic.in_(wanted) if wanted is not None else sa.true())
                 .order_by(c.c.id)
             )
         ]

@@ -43,6 +43,24 @@ class StatsRepository(WorkspaceRepository):
             query = query.limit(limit)
         return [(value, int(n)) for value, n in self._conn.execute(query)]
 
+    def topic_counts(self, *, start: datetime, end: datetime) -> dict[str, int]:
+        """Conversations per topic created in [start, end)."""
+        c = t.conversations
+        rows = self._conn.execute(
+            sa.select(c.c.topic, sa.func.count())
+            .where(self._where(c), c.c.created_at >= start, c.c.created_at < end, c.c.topic.is_not(None))
+            .group_by(c.c.topic)
+        )
+        return {topic: int(n) for topic, n in rows}
+
+    def plans(self) -> list[str]:
+        """The plan names customers of this workspace are on."""
+        cu = t.customers
+        rows = self._conn.execute(
+            sa.select(cu.c.plan).where(self._where(cu), cu.c.plan.is_not(None)).distinct().order_by(cu.c.plan)
+        )
+        return [plan for (plan,) in rows]
+
     def ai_resolution_by_topic(self, topics: list[str]) -> dict[str, float]:
         c = t.conversations
         rate = sa.func.avg(sa.case((c.c.outcome == "ai_resolved", 1.0), else_=0.0))
