@@ -1,4 +1,4 @@
-"""The grounding check claim by claim: negations, commitments and joined claims."""
+"""The grounding check claim by claim: negations, commitments, joined claims and courtesy."""
 
 from __future__ import annotations
 
@@ -22,19 +22,19 @@ PASSAGES = [
 ]
 
 
-def _verdicts(answers: list[str]) -> dict[str, str]:
+def _verdicts(answers: list[str], *, asked: str = "") -> dict[str, str]:
     """Each answer with the check's reason, prefixed by whether it was served."""
     verdicts = {}
     for answer in answers:
-        result = compose.check_grounding(answer, PASSAGES)
+        result = compose.check_grounding(answer, PASSAGES, asked=asked)
         verdicts[answer] = f"{'served' if result.ok else 'refused'}: {result.reason}"
     return verdicts
 
 
-def _assert(refused: list[str], served: list[str]) -> None:
+def _assert(refused: list[str], served: list[str], *, asked: str = "") -> None:
     wrong = {
         answer: verdict
-        for answer, verdict in _verdicts(refused + served).items()
+        for answer, verdict in _verdicts(refused + served, asked=asked).items()
         if verdict.startswith("served") is (answer in refused)
     }
     assert not wrong, "\n".join(f"{answer!r} -> {verdict}" for answer, verdict in wrong.items())
@@ -110,4 +110,24 @@ def test_each_claim_joined_into_one_sentence_or_list_is_checked() -> None:
             "Annual plans can be refunded within 14 days; refunds must be approved by your account "
             "manager [1].",
         ],
+    )
+
+
+def test_courtesy_may_greet_thank_and_echo_the_question_but_not_claim() -> None:
+    asked = "Hi, can I get a refund on my monthly plan? Is my refund approved?"
+    _assert(
+        refused=[
+            "Thanks, your refund is approved [1].",
+            "Thanks for asking about your approved refund [1].",
+            "Hi Anna, refund approved [1].",
+        ],
+        served=[
+            "Hi Anna! Open Settings, choose Security, then click Reset password [2].",
+            "Thanks for asking about refunds. Annual plans can be refunded within 14 days of purchase [1].",
+            "Hello Anna, thanks for reaching out about your password. Open Settings [2].",
+            "Thank you for your question about monthly plans! Refunds are not available for monthly "
+            "plans [1].",
+            "Happy to help with your refund question. Refunds must be approved by your account manager [1].",
+        ],
+        asked=asked,
     )

@@ -106,6 +106,14 @@ def _stems(words: str) -> frozenset[str]:
 
 
 _COURTESY_PHRASE = re.compile(r"\W*(hi|hello|hey|you're welcome|thank you)?\W*")
+_OPENERS = "hi hello hey dear thanks thank welcome sorry apologies glad happy hope pleasure cheers good"
+"""Words that make a sentence a greeting, thanks or apology."""
+_NAMING = "hi hello hey dear thanks thank you morning afternoon evening"
+"""Words a customer's name may follow ("Hi Anna", "Thank you, Anna")."""
+_TOPIC = frozenset({"about", "regarding", "concerning", "re", "with", "for", "on"})
+"""Words after which a courtesy sentence may name what the customer asked about."""
+_FILLER = "me my we us our you your so much very out again all morning afternoon evening"
+"""Other words a courtesy sentence may hold."""
 
 
 @dataclass
@@ -242,6 +250,7 @@ _CLAUSE = re.compile(
     r"\s*;\s*|,\s*(?=(?:and|but|so|or|yet|while|whereas)\s)|\s+(?=and\s+(?:we|i|our)\b)",
     re.I,
 )
+_WORD = re.compile(r"[\w'’]+")
 
 
 @dataclass(frozen=True)
@@ -290,7 +299,7 @@ def _source(passage: Passage) -> list[_Claim]:
     return [_claim(h) for h in heads] + [_claim(c) for s in _sentences(passage.text) for c in _clauses(s)]
 
 
-def check_grounding(answer: str, passages: list[Passage]) -> Grounding:
+def check_grounding(answer: str, passages: list[Passage], *, asked: str = "") -> Grounding:
     """Is every claim of ``answer`` supported by the passages it cites?
 
     Claims are the sentences, lines and list items of the answer, split again where a new
@@ -301,8 +310,8 @@ def check_grounding(answer: str, passages: list[Passage]) -> Grounding:
     negation, nor the other way round), every number in it is there too, and every
     commitment it makes (a refund, credit, reversal, upgrade, exception, deadline ...) is
     stated by one cited passage sentence, unconditionally when the claim states it so. A
-    claim with nothing to check ("Yes.") is an unsupported assertion; only plain courtesy
-    ("Thanks!", "Happy to help.") needs no source.
+    claim with nothing to check ("Yes.") is an unsupported assertion; only courtesy (a
+    greeting, thanks, the customer's name, words of what they ``asked``) needs no source.
     """
     text = answer.strip()
     if not text or text.upper().startswith("HANDOVER"):
@@ -318,6 +327,7 @@ def check_grounding(answer: str, passages: list[Passage]) -> Grounding:
     for sentence in _sentences(text):
         own = sorted({int(n) for n in _CITE.findall(sentence)}) or cited
         claims = _clauses(_CITE.sub("", sentence))
+        echo = frozenset(tokenize(" ".join([asked, *(passages[n - 1].title for n in own)])))
         for part in claims:
             claim = _claim(part)
             if not re.search(r"\w", part) or (not claim.words and len(claims) > 1):
@@ -326,7 +336,7 @@ def check_grounding(answer: str, passages: list[Passage]) -> Grounding:
             numbers = set(
                 _NUMBER.findall(" ".join(f"{passages[n - 1].title} {passages[n - 1].text}" for n in own))
             )
-            problem = _unsupported(claim, clauses, numbers=numbers)
+            problem = _unsupported(claim, clauses, numbers=numbers, echo=echo)
             if problem is not None:
                 return Grounding(False, f"{problem}: {part[:120]!r}", cited)
     return Grounding(True, "every claim is supported by a cited passage", cited)
@@ -336,14 +346,16 @@ def _share(words: frozenset[str], sourced: set[str] | frozenset[str]) -> float:
     return len(words & sourced) / len(words)
 
 
-def _unsupported(claim: _Claim, sources: list[_Claim], *, numbers: set[str]) -> str | None:
+def _unsupported(
+    claim: _Claim, sources: list[_Claim], *, numbers: set[str], echo: frozenset[str]
+) -> str | None:
     """Why one claim is not supported by the clauses of its passages (None when it is)."""
     words = claim.words
     if not words:
         if _COURTESY_PHRASE.fullmatch(claim.text.lower()):
             return None
         return "an assertion with nothing to check"
-    if words <= _stems(COURTESY_WORDS):
+    if words <= _stems(COURTESY_WORDS) or _courtesy(claim.text, echo):
         return None
     needed = 1.0 if len(words) < SHORT_CLAIM else SUPPORT_SHARE
     support = _share(words, set().union(*(s.words for s in sources)))
@@ -388,3 +400,38 @@ def _unsupported(claim: _Claim, sources: list[_Claim], *, numbers: set[str]) -> 
         if number not in numbers:
             return f"the number {number} is not in the cited passages"
     return None
+
+
+def _courtesy(text: str, echo: frozenset[str]) -> bool:
+    """A greeting, thanks or apology, with the customer's name or words of what they asked about."""
+    greeted = topic = False
+    after_greeting = end = 0
+    for match in _WORD.finditer(text):
+        word = match.group()
+        if re.search(r"[,;:.!?]", text[end : match.start()]):
+            topic = False  # "Thanks for asking about refunds, your refund is approved" is a claim
+        end = match.end()
+        names_left, after_greeting = after_greeting, 0
+        if NEGATION.fullmatch(word) or _NUMBER.fullmatch(word):
+            return False
+        if word.lower() in _TOPIC:
+            topic = True
+            continue
+        stems = tokenize(word)
+        if not stems:
+            continue  # a stop word
+        stem = stems[0]
+        if stem in _stems(_NAMING):
+            after_greeting = 2
+        greeted = greeted or stem in _stems(_OPENERS)
+        if stem in _stems(f"{COURTESY_WORDS} {_OPENERS} {_FILLER}"):
+            continue
+        promise = stem in _stems(COMMITMENT_WORDS)
+        if names_left and word[0].isupper() and not promise:
+            after_greeting = names_left - 1
+            continue
+        # "about refunds" echoes the question; "about your approved refund" asserts an approval.
+        if topic and stem in echo and not (promise and word.lower().endswith("ed")):
+            continue
+        return False
+    return greeted
