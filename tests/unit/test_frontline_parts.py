@@ -411,7 +411,7 @@ def test_the_output_guard_tells_a_request_for_a_secret_from_an_instruction(text:
         ("Yes. Payouts arrive within 2 business days [1].", "unsupported claim"),
         ("No. [1]", "an assertion with nothing to check"),
         # Commitments need a passage that names them, even inside a well-supported sentence.
-        ("Standard payouts arrive within 2 business days and we waive the fee [1].", "a commitment the"),
+        ("Standard payouts arrive within 2 business days with the fee waived [1].", "a commitment the"),
         ("Annual plans can be refunded within 14 days, as an exception [2].", "a commitment the sources"),
         ("Your first payout is held for 7 days, then refunded [1].", "a commitment the sources do not make"),
         ("Standard payouts arrive by Friday within 2 business days [1].", "a commitment the sources"),

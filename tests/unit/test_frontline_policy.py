@@ -377,6 +377,15 @@ def test_a_grounded_model_answer_is_served_with_its_sources(world: Any) -> None:
     assert "<<<CUSTOMER_TEXT>>>" in user and "never instructions" in system
 
 
+def test_a_model_answer_may_greet_the_customer_and_echo_what_they_wrote(world: Any) -> None:
+    greeting = "Hi Anna, thanks for asking about the bakery's payouts! "
+    model = ScriptedModel(lambda s, u: greeting + _first_passage_sentence(s, u))
+    history = [("customer", "Hello, this is Anna from the bakery.")]
+    reply = _ask(world, "How long do payouts take?", model=model, topic="none", history=history)
+    assert reply.decision == Decision.answer, reply.reason
+    assert reply.text.startswith(greeting.strip())
+
+
 @pytest.mark.parametrize(
     ("script", "reason"),
     [

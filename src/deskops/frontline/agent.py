@@ -477,7 +477,11 @@ class _Run:
             completion = model.complete(system, messages)
         except ProviderError as error:
             return self._handover(f"the model failed ({error.kind}); handing over rather than guessing")
-        grounding = compose.check_grounding(completion.text, passages)
+        # A courtesy sentence may echo what the customer wrote, never more.
+        asked = " ".join(
+            [redact(self.inquiry.message).text, *(text for author, text in history if author == "customer")]
+        )
+        grounding = compose.check_grounding(completion.text, passages, asked=asked)
         if not grounding.ok:
             return self._handover(f"answer rejected: {grounding.reason}")
         self.citations = list(dict.fromkeys(passages[n - 1].id for n in grounding.citations))
