@@ -1,21 +1,27 @@
-"""The search index follows the database: corrections, erasures, deleted workspaces, damaged files.
+"""The search index follows the database: corrections, erasures, deleted workspaces, failed updates,
+other processes, damaged files.
 
 The index and the embedding cache are caches of what customers wrote. A corrected
 conversation is re-read and an erased one dropped on the next search, incrementally; the
-words they replaced leave the files on disk; deleting a workspace leaves none of its text in
-the data folder; and a damaged index or cache is reported in one line and rebuilt.
+words they replaced leave the files on disk, also when an update fails half-way or the index
+is rebuilt; deleting a workspace leaves none of its text in the data folder, nor in another
+process's memory; and a damaged index or cache is reported in one line and rebuilt.
 """
 
 from __future__ import annotations
 
 import json
-import os
+import random
+import shutil
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pytest
+import scipy.sparse as sp
 
 from deskops.bootstrap import Services, build
 from deskops.domain.models import AuthorKind, Conversation, Message
@@ -47,7 +53,7 @@ def services(tmp_path: Path) -> Iterator[Services]:
         scope = uow.workspace(uow.workspaces.create("acme"))
         scope.conversations.upsert_many(
             [_conversation(f"c-{i}", f"ordinary question number {i} about my card") for i in range(30)]
-            + [_conversation("c-secret", "my neighbour Zebulon Quixworth took my parcel", 99)]
+            + [_conversation("c-secret", SECRET, 99)]
         )
         uow.commit()
     yield built
@@ -68,6 +74,23 @@ def _disk_text(folder: Path) -> bytes:
 def _index_folder(services: Services) -> Path:
     assert services.store_dir is not None
     return services.store_dir / "index" / "acme"
+
+
+def _another_process(services: Services, embedder: HashingEmbedder | None = None) -> Services:
+    """Services on the same database and data folder with nothing in memory, as a second process has."""
+    return build(
+        database_url=services.settings.database_url,
+        data_dir=services.settings.data_dir,
+        embedder=embedder or HashingEmbedder(),
+    )
+
+
+SECRET = "my neighbour Zebulon Quixworth took my parcel"
+
+
+def _cached_hashes(services: Services) -> set[str]:
+    with sqlite3.connect(_index_folder(services) / "embeddings.sqlite") as db:
+        return {h for (h,) in db.execute("select hash from vectors")}
 
 
 def test_a_corrected_conversation_is_searched_as_corrected(services: Services) -> None:
@@ -98,9 +121,8 @@ def test_an_erased_conversation_leaves_search_and_the_disk(services: Services) -
     assert not any("Zebulon" in p for p in _hits(services, "Zebulon Quixworth parcel"))
     assert b"Zebulon" not in _disk_text(_index_folder(services))
     # Its embedding leaves the cache too (a vector can say something about the words it came from).
-    with sqlite3.connect(_index_folder(services) / "embeddings.sqlite") as db:
-        hashes = {h for (h,) in db.execute("select hash from vectors")}
-    assert text_hash("my neighbour Zebulon Quixworth took my parcel") not in hashes
+    hashes = _cached_hashes(services)
+    assert text_hash(SECRET) not in hashes
     assert text_hash("ordinary question number 5 about my card") in hashes
     with services.uow() as uow:  # and the records are gone
         assert uow.workspace("acme").conversations.count() == 29
@@ -180,81 +202,176 @@ def test_replacing_a_simulated_workspace_drops_the_old_one_s_caches(tmp_path: Pa
 # ------------------------------------------------------------------------------- damaged files
 
 
-def _damage_manifest_not_json(folder: Path) -> None:
-    (folder / "manifest.json").write_text("{not json")
+def _truncated(path: Path) -> None:
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
 
 
-def _damage_manifest_wrong_keys(folder: Path) -> None:
-    (folder / "manifest.json").write_text('{"format": 1, "colour": "red"}')
+def _emptied(path: Path) -> None:
+    path.write_bytes(b"")
 
 
-def _damage_missing_segment(folder: Path) -> None:
-    segment = json.loads((folder / "manifest.json").read_text())["segments"][0]
-    for file in (folder / segment).iterdir():
-        file.unlink()
-    (folder / segment).rmdir()
+def _garbage(path: Path) -> None:
+    path.write_bytes(bytes(range(256)) * 8)
 
 
-def _damage_truncated_vectors(folder: Path) -> None:
-    segment = json.loads((folder / "manifest.json").read_text())["segments"][0]
-    path = folder / segment / "vectors.npy"
-    path.write_bytes(path.read_bytes()[:200])
+def _removed(path: Path) -> None:
+    shutil.rmtree(path) if path.is_dir() else path.unlink()
 
 
-def _damage_chunks_garbage(folder: Path) -> None:
-    segment = json.loads((folder / "manifest.json").read_text())["segments"][0]
-    (folder / segment / "chunks.json").write_bytes(os.urandom(300))
+def _rewritten(change: Callable[[Any], Any]) -> Callable[[Path], None]:
+    """The JSON file holding ``change`` of its document: valid JSON, wrong content."""
+
+    def damage(path: Path) -> None:
+        path.write_text(json.dumps(change(json.loads(path.read_text()))))
+
+    return damage
 
 
-def _damage_wrong_shape(folder: Path) -> None:
-    import numpy as np
-
-    segment = json.loads((folder / "manifest.json").read_text())["segments"][0]
-    np.save(folder / segment / "vectors.npy", np.zeros((3, 7), dtype=np.float32))
+def _manifest_with(**fields: object) -> Callable[[Path], None]:
+    return _rewritten(lambda manifest: {**manifest, **fields})
 
 
-@pytest.mark.parametrize(
-    ("damage", "what"),
-    [
-        (_damage_manifest_not_json, "manifest.json: not JSON"),
-        (_damage_manifest_wrong_keys, "manifest.json"),
-        (_damage_missing_segment, "is missing"),
-        (_damage_truncated_vectors, "segment"),
-        (_damage_chunks_garbage, "segment"),
-        (_damage_wrong_shape, "passages but (3, 7) vectors"),
+def _saved(change: Callable[[np.ndarray], np.ndarray]) -> Callable[[Path], None]:
+    """The .npy file holding ``change`` of its array: a readable array of the wrong shape or type."""
+    return lambda path: np.save(path, change(np.load(path)))
+
+
+_SEGMENT_FILES = ("chunks.json", "terms.json", "tf.npz", "lengths.npy", "vectors.npy")
+_INDEX_DAMAGE = [
+    # Every file, damaged every way a disk or a person damages files.
+    *[
+        pytest.param(file, damage, file, id=f"{file}-{damage.__name__.strip('_')}")
+        for file in ("manifest.json", *_SEGMENT_FILES)
+        for damage in (_truncated, _emptied, _garbage, _removed)
+        if file != "manifest.json" or damage is not _removed
     ],
-)
+    pytest.param("manifest.json", _removed, None, id="manifest.json-removed-so-no-index-yet"),
+    pytest.param("", _removed, "is missing", id="segment-folder-removed"),
+    # Valid JSON, wrong content.
+    pytest.param(
+        "manifest.json",
+        lambda path: path.write_text("{not json"),
+        "manifest.json: not JSON",
+        id="manifest-brace",
+    ),
+    pytest.param("manifest.json", _rewritten(lambda m: "text"), "not a JSON object", id="manifest-string"),
+    pytest.param("manifest.json", _rewritten(lambda m: [m]), "manifest.json", id="manifest-list"),
+    pytest.param("manifest.json", _manifest_with(colour="red"), "manifest.json", id="manifest-unknown-key"),
+    pytest.param(
+        "manifest.json",
+        _rewritten(lambda m: {k: v for k, v in m.items() if k != "generation"}),
+        "generation missing",
+        id="manifest-missing-key",
+    ),
+    *[
+        pytest.param("manifest.json", _manifest_with(**{key: value}), key, id=f"manifest-{key}-{value}")
+        for key, value in [
+            ("segments", None),
+            ("segments", "seg-1"),
+            ("segments", ["../../elsewhere"]),
+            ("retired", [1, 2]),
+            ("articles", []),
+            ("generation", "7"),
+            ("dimension", True),
+            ("last_conversation_id", -1),
+        ]
+    ],
+    pytest.param("chunks.json", _rewritten(lambda rows: {"rows": rows}), "chunks.json", id="chunks-object"),
+    pytest.param("chunks.json", _rewritten(lambda rows: [1, 2]), "chunks.json", id="chunks-numbers"),
+    pytest.param(
+        "chunks.json",
+        _rewritten(lambda rows: [{**r, "text": 5} for r in rows]),
+        "chunks.json",
+        id="chunks-text-a-number",
+    ),
+    pytest.param(
+        "chunks.json",
+        _rewritten(lambda rows: [{**r, "fields": ["cards"]} for r in rows]),
+        "chunks.json",
+        id="chunks-fields-a-list",
+    ),
+    pytest.param("terms.json", _rewritten(lambda terms: {"card": 1}), "terms.json", id="terms-object"),
+    pytest.param("terms.json", _rewritten(lambda terms: [1, 2]), "terms", id="terms-numbers"),
+    pytest.param(
+        "terms.json",
+        _rewritten(lambda terms: terms[:-1]),
+        "term columns",
+        id="terms-one-short",
+    ),
+    pytest.param(
+        "tf.npz",
+        lambda path: sp.save_npz(path, sp.csc_matrix(sp.load_npz(path))[:, :-1]),
+        "term columns",
+        id="tf-one-column-short",
+    ),
+    pytest.param("lengths.npy", _saved(lambda a: a[:, None]), "lengths", id="lengths-a-column"),
+    pytest.param("lengths.npy", _saved(lambda a: a.astype(str)), "lengths", id="lengths-text"),
+    pytest.param("vectors.npy", _saved(lambda a: a.astype(np.float64)), "float64", id="vectors-float64"),
+    pytest.param(
+        "vectors.npy",
+        _saved(lambda a: np.zeros((3, 7), np.float32)),
+        "passages but (3, 7) vectors",
+        id="vectors-wrong-shape",
+    ),
+]
+
+
+@pytest.mark.parametrize(("file", "damage", "what"), _INDEX_DAMAGE)
 def test_a_damaged_index_is_reported_in_one_line_and_rebuilt(
-    services: Services, damage: object, what: str
+    services: Services, file: str, damage: Callable[[Path], None], what: str | None
 ) -> None:
     _hits(services, "card")
     folder = _index_folder(services)
-    damage(folder)  # type: ignore[operator]
-    fresh = build(
-        database_url=services.settings.database_url,
-        data_dir=services.settings.data_dir,
-        embedder=HashingEmbedder(),
-    )  # a new process: nothing in memory
+    (segment,) = json.loads((folder / "manifest.json").read_text())["segments"]
+    damage(folder / file if file == "manifest.json" else folder / segment / file)
+    fresh = _another_process(services)  # nothing in memory
     response = fresh.search.search("acme", "Zebulon parcel", k=3)
-    (notice,) = [n for n in response.notices if "damaged" in n]
-    assert (
-        notice.startswith("the search index of acme was damaged (") and what in notice and "\n" not in notice
-    )
+    notices = [n for n in response.notices if "damaged" in n]
+    if what is None:
+        assert notices == []
+    else:
+        (notice,) = notices
+        assert notice.startswith("the search index of acme was damaged (") and what in notice, notice
+        assert "\n" not in notice
     assert response.hits and "Zebulon" in response.hits[0].passage
     assert fresh.search.search("acme", "card").notices == []  # rebuilt: whole again
     fresh.close()
 
 
+def _scribbled(path: Path) -> None:
+    """Random bytes over pages in the middle, the first page intact: opening the file still works."""
+    with open(path, "r+b") as handle:
+        handle.seek(path.stat().st_size // 2)
+        handle.write(random.Random(7).randbytes(8192))
+
+
 @pytest.mark.parametrize(
-    "garbage", [b"not a database at all" * 50, b"SQLite format 3\x00" + b"\xff" * 2000, b""]
+    "damage",
+    [
+        lambda path: path.write_bytes(b"not a database at all" * 50),
+        lambda path: path.write_bytes(b"SQLite format 3\x00" + b"\xff" * 2000),
+        _emptied,
+        _truncated,
+        _scribbled,
+        _removed,
+    ],
+    ids=["text", "bad-header", "emptied", "truncated", "scribbled", "removed"],
 )
-def test_a_damaged_embedding_cache_is_started_afresh(services: Services, garbage: bytes) -> None:
+def test_a_damaged_embedding_cache_is_started_afresh(
+    services: Services, damage: Callable[[Path], None]
+) -> None:
     _hits(services, "card")
     cache = _index_folder(services) / "embeddings.sqlite"
-    for extra in ("-wal", "-shm"):
-        cache.with_name(cache.name + extra).unlink(missing_ok=True)
-    cache.write_bytes(garbage)
-    rebuilt = services.search.rebuild("acme")  # `deskops index rebuild` must not crash on it
-    assert rebuilt.chunks == 31
+    assert not cache.with_name(cache.name + "-wal").exists()  # all of it is in the file itself
+    damage(cache)
+    with services.uow() as uow:  # something new to embed: the cache is read and written
+        uow.workspace("acme").conversations.upsert_many([_conversation("c-new", "a new question")])
+        uow.commit()
+    fresh = _another_process(services)
+    assert "a new question" in _hits(fresh, "new question")[0]
+    rebuilt = fresh.search.rebuild("acme")  # `deskops index rebuild` reads every vector
+    assert rebuilt.chunks == 32
+    fresh.close()
     with sqlite3.connect(cache) as db:
-        assert db.execute("select count(*) from vectors").fetchone()[0] == 31
+        assert db.execute("pragma integrity_check").fetchone()[0] == "ok"
+        assert db.execute("select count(*) from vectors").fetchone()[0] == 32
