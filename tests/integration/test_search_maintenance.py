@@ -12,9 +12,12 @@ from __future__ import annotations
 
 import json
 import random
+import resource
 import shutil
+import signal
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -25,6 +28,7 @@ import scipy.sparse as sp
 
 from deskops.bootstrap import Services, build
 from deskops.domain.models import AuthorKind, Conversation, Message
+from deskops.errors import Unavailable
 from deskops.search.dense import text_hash
 from hashing_embedder import HashingEmbedder
 
@@ -197,6 +201,116 @@ def test_replacing_a_simulated_workspace_drops_the_old_one_s_caches(tmp_path: Pa
     services.search.sync("demo")
     assert not old & set(json.loads((folder / "manifest.json").read_text())["segments"])
     services.close()
+
+
+# ------------------------------------------------------------------------------- failed updates
+
+
+class _FailingEmbedder(HashingEmbedder):
+    """Embeds like HashingEmbedder; once ``fail`` is set, the next batch of passages (not a one-text
+    query) runs it instead of being embedded."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fail: Callable[[], None] | None = None
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        if self.fail is not None and len(texts) > 1:
+            fail, self.fail = self.fail, None
+            fail()
+        return super().encode(texts)
+
+
+Fault = Callable[[_FailingEmbedder, Path], AbstractContextManager[None]]
+
+
+@contextmanager
+def _interrupted_while_embedding(embedder: _FailingEmbedder, folder: Path) -> Iterator[None]:
+    def ctrl_c() -> None:
+        raise KeyboardInterrupt
+
+    embedder.fail = ctrl_c
+    yield
+
+
+@contextmanager
+def _model_unavailable_while_embedding(embedder: _FailingEmbedder, folder: Path) -> Iterator[None]:
+    def unavailable() -> None:
+        raise Unavailable("the embedding model went away")
+
+    embedder.fail = unavailable
+    yield
+
+
+@contextmanager
+def _disk_full_while_writing_segments(embedder: _FailingEmbedder, folder: Path) -> Iterator[None]:
+    """No file may grow as large as the rewritten segment's vectors (the embedding cache's log stays
+    smaller): writing the segment fails with EFBIG, as on a full disk."""
+    (segment,) = json.loads((folder / "manifest.json").read_text())["segments"]
+    limit = (folder / segment / "vectors.npy").stat().st_size - 2048  # one passage leaves: 1,536 bytes
+    before = resource.getrlimit(resource.RLIMIT_FSIZE)
+    handler = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # else the kernel ends the process
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limit, before[1]))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, before)
+        signal.signal(signal.SIGXFSZ, handler)
+
+
+@contextmanager
+def _manifest_unreplaceable_at_commit(embedder: _FailingEmbedder, folder: Path) -> Iterator[None]:
+    """While the passages are embedded, manifest.json becomes a folder: the commit cannot replace it."""
+    manifest, saved = folder / "manifest.json", folder / "manifest.saved"
+
+    def block() -> None:
+        manifest.rename(saved)
+        manifest.mkdir()
+        (manifest / "in-the-way").write_text("x")
+
+    embedder.fail = block
+    try:
+        yield
+    finally:
+        shutil.rmtree(manifest)
+        saved.rename(manifest)
+
+
+@pytest.mark.parametrize(
+    ("fault", "error"),
+    [
+        (_interrupted_while_embedding, KeyboardInterrupt),
+        (_model_unavailable_while_embedding, Unavailable),
+        (_disk_full_while_writing_segments, OSError),
+        (_manifest_unreplaceable_at_commit, OSError),
+    ],
+)
+def test_a_failed_update_changes_nothing_and_the_next_search_completes_it(
+    services: Services, fault: Fault, error: type[BaseException]
+) -> None:
+    embedder = _FailingEmbedder()
+    process = _another_process(services, embedder)
+    assert "Zebulon" in _hits(process, "Zebulon Quixworth parcel")[0]
+    with services.uow() as uow:
+        scope = uow.workspace("acme")
+        scope.conversations.erase(["c-secret"])
+        scope.conversations.upsert_many(
+            [_conversation(f"n-{i}", f"new import number {i} about refunds", 40 + i) for i in range(3)]
+        )
+        uow.commit()
+    folder = _index_folder(services)
+
+    with fault(embedder, folder), pytest.raises(error):
+        process.search.search("acme", "refunds", k=3)
+
+    # The same process, then a new one: the import is in, the erased words are not, anywhere.
+    for searcher in (process, _another_process(services)):
+        assert "new import" in _hits(searcher, "new import about refunds")[0]
+        assert not any("Zebulon" in p for p in _hits(searcher, "Zebulon Quixworth parcel"))
+        searcher.close()
+    assert b"Zebulon" not in _disk_text(folder)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert sorted(p.name for p in folder.glob("seg-*")) == sorted(manifest["segments"])
 
 
 # ------------------------------------------------------------------------------- damaged files

@@ -10,6 +10,7 @@ removed by the next successful one.
 from __future__ import annotations
 
 import fcntl
+import io
 import json
 import shutil
 import uuid
@@ -125,8 +126,8 @@ class IndexFolder:
         _write_json(folder / "chunks.json", [asdict(c) for c in segment.chunks])
         _write_json(folder / "terms.json", [index.vocabulary.terms[i] for i in used.tolist()])
         sp.save_npz(folder / "tf.npz", sp.csc_matrix(local_tf))
-        np.save(folder / "lengths.npy", segment.terms.lengths)
-        np.save(folder / "vectors.npy", segment.vectors)
+        _write_array(folder / "lengths.npy", segment.terms.lengths)
+        _write_array(folder / "vectors.npy", segment.vectors)
         for path in folder.iterdir():
             fsync(path)
         fsync(folder)
@@ -255,6 +256,14 @@ def _why(exc: BaseException) -> str:
     if isinstance(exc, json.JSONDecodeError):
         return f"not JSON ({exc.msg})"
     return str(exc).splitlines()[0][:200] or type(exc).__name__
+
+
+def _write_array(path: Path, array: np.ndarray) -> None:
+    # Not np.save(path): numpy writes a file through C stdio and does not report a short write, so
+    # on a full disk it left a truncated vectors.npy that the manifest then named. Python's does.
+    buffer = io.BytesIO()
+    np.save(buffer, array)
+    path.write_bytes(buffer.getbuffer())
 
 
 def _write_json(path: Path, document: Any) -> None:
