@@ -313,6 +313,37 @@ def test_a_failed_update_changes_nothing_and_the_next_search_completes_it(
     assert sorted(p.name for p in folder.glob("seg-*")) == sorted(manifest["segments"])
 
 
+# ------------------------------------------------------------------------------ other processes
+
+
+def _recreate_the_workspace(services: Services) -> None:
+    services.delete_workspace("acme")
+    with services.uow() as uow:
+        uow.workspace(uow.workspaces.create("acme")).conversations.upsert_many(
+            [_conversation("new-1", "a brand new tenant asks about invoices")]
+        )
+        uow.commit()
+    _hits(services, "invoices")
+
+
+def _erase_and_rebuild(services: Services) -> None:
+    with services.uow() as uow:
+        uow.workspace("acme").conversations.erase(["c-secret"])
+        uow.commit()
+    services.search.rebuild("acme")
+
+
+@pytest.mark.parametrize("replace", [_recreate_the_workspace, _erase_and_rebuild])
+def test_another_process_never_serves_an_index_that_was_replaced(
+    services: Services, replace: Callable[[Services], None]
+) -> None:
+    web = _another_process(services)  # e.g. the web app, with the index loaded in memory
+    assert "Zebulon" in _hits(web, "Zebulon Quixworth parcel")[0]
+    replace(services)  # e.g. the CLI; the new index counts its generations from 1 again
+    assert not any("Zebulon" in p for p in _hits(web, "Zebulon Quixworth parcel"))
+    web.close()
+
+
 # ------------------------------------------------------------------------------- damaged files
 
 

@@ -28,7 +28,8 @@ from deskops.search import bm25
 from deskops.search.chunks import Chunk
 from deskops.search.index import HybridIndex, Segment
 
-FORMAT = 1
+FORMAT = 2
+"""2: manifests carry a build id. An index of an older format is rebuilt (from the embedding cache)."""
 _T = TypeVar("_T")
 
 
@@ -46,6 +47,10 @@ class Manifest:
     workspace_id: int
     workspace_created: str
     """Together with workspace_id, tells a recreated workspace of the same name from the old one."""
+    build: str = field(default_factory=lambda: uuid.uuid4().hex)
+    """Random, new on every rebuild. Generations restart at 1 with each build, so a process that
+    loaded an index checks (build, generation), never the generation alone: another process may
+    have rebuilt the index, or deleted and recreated the workspace, since."""
     segments: list[str] = field(default_factory=list)
     retired: list[str] = field(default_factory=list)
     articles: dict[str, int] = field(default_factory=dict)
@@ -55,6 +60,11 @@ class Manifest:
     """The data revision up to which rewritten and erased conversations are reflected."""
     generation: int = 0
     format: int = FORMAT
+
+    @property
+    def identity(self) -> tuple[str, int]:
+        """What a loaded copy of the index is checked against: the same pair means the same files."""
+        return self.build, self.generation
 
 
 class IndexFolder:
@@ -240,6 +250,7 @@ _MANIFEST_CHECKS: dict[str, Callable[[Any], bool]] = {
     "dimension": lambda v: _count(v) and v > 0,
     "workspace_id": _count,
     "workspace_created": lambda v: isinstance(v, str),
+    "build": lambda v: isinstance(v, str) and bool(v),
     "segments": _segment_names,
     "retired": _texts,
     "articles": lambda v: isinstance(v, dict) and all(_count(n) for n in v.values()),

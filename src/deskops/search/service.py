@@ -63,8 +63,8 @@ class SearchService:
         self.embedder = embedder
         self.conversation_limit = conversation_limit
         self.config = config or SearchConfig()
-        self._loaded: dict[str, tuple[int, HybridIndex]] = {}
-        """Per index folder: the manifest generation the index was loaded or committed as, and the index.
+        self._loaded: dict[str, tuple[tuple[str, int], HybridIndex]] = {}
+        """Per index folder: the manifest identity the index was loaded or committed as, and the index.
         An index in here is never changed (updates work on a copy), so it can be searched unlocked."""
         self._lock = threading.Lock()
         self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
@@ -268,10 +268,10 @@ class SearchService:
     def _index(self, folder: IndexFolder, manifest: Manifest) -> HybridIndex:
         key = str(folder.path)
         cached = self._loaded.get(key)
-        if cached and cached[0] == manifest.generation:
+        if cached and cached[0] == manifest.identity:
             return cached[1]
         index = folder.load(manifest)
-        self._loaded[key] = (manifest.generation, index)
+        self._loaded[key] = (manifest.identity, index)
         return index
 
     def _rebuild_locked(
@@ -375,7 +375,7 @@ class SearchService:
         if rows:
             manifest.last_conversation_id = rows[-1].id
         folder.commit(manifest)
-        self._loaded[str(folder.path)] = (manifest.generation, index)
+        self._loaded[str(folder.path)] = (manifest.identity, index)
         return index
 
 
