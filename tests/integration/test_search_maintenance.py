@@ -313,6 +313,68 @@ def test_a_failed_update_changes_nothing_and_the_next_search_completes_it(
     assert sorted(p.name for p in folder.glob("seg-*")) == sorted(manifest["segments"])
 
 
+def _rebuilt_by_the_cli(services: Services) -> None:
+    services.search.rebuild("acme")  # `deskops index rebuild`
+
+
+def _rebuilt_when_found_damaged(services: Services) -> None:
+    folder = _index_folder(services)
+    (segment,) = json.loads((folder / "manifest.json").read_text())["segments"]
+    (folder / segment / "vectors.npy").write_bytes(b"")
+    fresh = _another_process(services)
+    assert "damaged" in fresh.search.search("acme", "card").notices[0]
+    fresh.close()
+
+
+@pytest.mark.parametrize("rebuild", [_rebuilt_by_the_cli, _rebuilt_when_found_damaged])
+def test_a_rebuild_keeps_no_vector_of_a_text_erased_before_it(
+    services: Services, rebuild: Callable[[Services], None]
+) -> None:
+    _hits(services, "Zebulon parcel")  # indexed, its vector cached
+    with services.uow() as uow:  # erased, and no search in between to drop it
+        uow.workspace("acme").conversations.erase(["c-secret"])
+        uow.commit()
+    rebuild(services)
+    hashes = _cached_hashes(services)
+    assert text_hash(SECRET) not in hashes
+    assert text_hash("ordinary question number 5 about my card") in hashes and len(hashes) == 30
+    assert b"Zebulon" not in _disk_text(_index_folder(services))
+
+
+def test_a_recreated_workspace_keeps_no_vector_of_its_namesake(services: Services) -> None:
+    _hits(services, "Zebulon parcel")
+    with services.uow() as uow:  # deleted and recreated by a process that never searched it
+        uow.workspaces.delete("acme")
+        uow.workspace(uow.workspaces.create("acme")).conversations.upsert_many(
+            [_conversation("new-1", "a brand new tenant asks about invoices")]
+        )
+        uow.commit()
+    assert "brand new tenant" in _hits(services, "invoices")[0]
+    assert len(_cached_hashes(services)) == 1 and text_hash(SECRET) not in _cached_hashes(services)
+
+
+def test_a_text_erased_before_it_was_indexed_leaves_the_cache(services: Services) -> None:
+    embedder = _FailingEmbedder()
+    process = _another_process(services, embedder)
+    _hits(process, "card")
+    late = "Ottoline Brackenbury wants her parcel back"
+    with services.uow() as uow:
+        uow.workspace("acme").conversations.upsert_many(
+            [_conversation("c-late", late, 50), _conversation("c-other", "another card question", 51)]
+        )
+        uow.commit()
+    # Embedded and cached, then the update fails: the index never holds the text.
+    with _manifest_unreplaceable_at_commit(embedder, _index_folder(services)), pytest.raises(OSError):
+        process.search.search("acme", "card")
+    process.close()
+    assert text_hash(late) in _cached_hashes(services)
+    with services.uow() as uow:
+        uow.workspace("acme").conversations.erase(["c-late"])
+        uow.commit()
+    assert not any("Ottoline" in p for p in _hits(services, "Ottoline Brackenbury parcel back"))
+    assert text_hash(late) not in _cached_hashes(services)
+
+
 # ------------------------------------------------------------------------------ other processes
 
 

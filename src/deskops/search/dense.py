@@ -7,7 +7,7 @@ import logging
 import os
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Protocol
@@ -190,6 +190,22 @@ class EmbeddingCache:
             self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # old pages must not linger in the log
         except sqlite3.DatabaseError as exc:
             self._start_afresh(exc)  # the vectors went with the file
+
+    def retain(self, hashes: Iterable[str]) -> None:
+        """Keep only the vectors of these texts (what the index holds), reclaiming the space.
+
+        What the index no longer holds includes texts erased while no one searched, which
+        only a rebuild or a later update sees as missing, not as erased.
+        """
+        keep = set(hashes)
+        try:
+            stored = [h for (h,) in self._db.execute("SELECT DISTINCT hash FROM vectors")]
+        except sqlite3.DatabaseError as exc:
+            self._start_afresh(exc)
+            return
+        stale = [h for h in stored if h not in keep]
+        if stale:
+            self.forget(stale)
 
     def close(self) -> None:
         self._db.close()

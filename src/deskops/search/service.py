@@ -365,8 +365,16 @@ class SearchService:
                     manifest.segments, retired = [], set()
                 folder.write_segment(index, segment)
                 manifest.segments.append(segment.name)
-            if dropped:
-                cache.forget([c.content_hash for _, c in dropped])
+            if rebuild or dropped or any(c.erased for c in changes):
+                # The cache keeps only what the index holds: that also drops texts erased before
+                # they were indexed or while no one searched (a rebuild cannot tell them apart from
+                # any other text it no longer finds in the database).
+                cache.retain(
+                    c.content_hash
+                    for s in index.segments
+                    for c, alive in zip(s.chunks, s.live, strict=True)
+                    if alive
+                )
         finally:
             cache.close()
         manifest.retired = sorted(retired)
