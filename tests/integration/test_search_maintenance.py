@@ -1,24 +1,34 @@
-"""The search index follows the database: corrections, erasures, deleted workspaces, damaged files.
+"""The search index follows the database: corrections, erasures, deleted workspaces, failed updates,
+other processes, damaged files.
 
 The index and the embedding cache are caches of what customers wrote. A corrected
 conversation is re-read and an erased one dropped on the next search, incrementally; the
-words they replaced leave the files on disk; deleting a workspace leaves none of its text in
-the data folder; and a damaged index or cache is reported in one line and rebuilt.
+words they replaced leave the files on disk, also when an update fails half-way or the index
+is rebuilt; deleting a workspace leaves none of its text in the data folder, nor in another
+process's memory; and a damaged index or cache is reported in one line and rebuilt.
 """
 
 from __future__ import annotations
 
 import json
-import os
+import random
+import resource
+import shutil
+import signal
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pytest
+import scipy.sparse as sp
 
 from deskops.bootstrap import Services, build
 from deskops.domain.models import AuthorKind, Conversation, Message
+from deskops.errors import Unavailable
 from deskops.search.dense import text_hash
 from hashing_embedder import HashingEmbedder
 
@@ -47,7 +57,7 @@ def services(tmp_path: Path) -> Iterator[Services]:
         scope = uow.workspace(uow.workspaces.create("acme"))
         scope.conversations.upsert_many(
             [_conversation(f"c-{i}", f"ordinary question number {i} about my card") for i in range(30)]
-            + [_conversation("c-secret", "my neighbour Zebulon Quixworth took my parcel", 99)]
+            + [_conversation("c-secret", SECRET, 99)]
         )
         uow.commit()
     yield built
@@ -68,6 +78,23 @@ def _disk_text(folder: Path) -> bytes:
 def _index_folder(services: Services) -> Path:
     assert services.store_dir is not None
     return services.store_dir / "index" / "acme"
+
+
+def _another_process(services: Services, embedder: HashingEmbedder | None = None) -> Services:
+    """Services on the same database and data folder with nothing in memory, as a second process has."""
+    return build(
+        database_url=services.settings.database_url,
+        data_dir=services.settings.data_dir,
+        embedder=embedder or HashingEmbedder(),
+    )
+
+
+SECRET = "my neighbour Zebulon Quixworth took my parcel"
+
+
+def _cached_hashes(services: Services) -> set[str]:
+    with sqlite3.connect(_index_folder(services) / "embeddings.sqlite") as db:
+        return {h for (h,) in db.execute("select hash from vectors")}
 
 
 def test_a_corrected_conversation_is_searched_as_corrected(services: Services) -> None:
@@ -98,9 +125,8 @@ def test_an_erased_conversation_leaves_search_and_the_disk(services: Services) -
     assert not any("Zebulon" in p for p in _hits(services, "Zebulon Quixworth parcel"))
     assert b"Zebulon" not in _disk_text(_index_folder(services))
     # Its embedding leaves the cache too (a vector can say something about the words it came from).
-    with sqlite3.connect(_index_folder(services) / "embeddings.sqlite") as db:
-        hashes = {h for (h,) in db.execute("select hash from vectors")}
-    assert text_hash("my neighbour Zebulon Quixworth took my parcel") not in hashes
+    hashes = _cached_hashes(services)
+    assert text_hash(SECRET) not in hashes
     assert text_hash("ordinary question number 5 about my card") in hashes
     with services.uow() as uow:  # and the records are gone
         assert uow.workspace("acme").conversations.count() == 29
@@ -177,84 +203,382 @@ def test_replacing_a_simulated_workspace_drops_the_old_one_s_caches(tmp_path: Pa
     services.close()
 
 
-# ------------------------------------------------------------------------------- damaged files
+# ------------------------------------------------------------------------------- failed updates
 
 
-def _damage_manifest_not_json(folder: Path) -> None:
-    (folder / "manifest.json").write_text("{not json")
+class _FailingEmbedder(HashingEmbedder):
+    """Embeds like HashingEmbedder; once ``fail`` is set, the next batch of passages (not a one-text
+    query) runs it instead of being embedded."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fail: Callable[[], None] | None = None
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        if self.fail is not None and len(texts) > 1:
+            fail, self.fail = self.fail, None
+            fail()
+        return super().encode(texts)
 
 
-def _damage_manifest_wrong_keys(folder: Path) -> None:
-    (folder / "manifest.json").write_text('{"format": 1, "colour": "red"}')
+Fault = Callable[[_FailingEmbedder, Path], AbstractContextManager[None]]
 
 
-def _damage_missing_segment(folder: Path) -> None:
-    segment = json.loads((folder / "manifest.json").read_text())["segments"][0]
-    for file in (folder / segment).iterdir():
-        file.unlink()
-    (folder / segment).rmdir()
+@contextmanager
+def _interrupted_while_embedding(embedder: _FailingEmbedder, folder: Path) -> Iterator[None]:
+    def ctrl_c() -> None:
+        raise KeyboardInterrupt
+
+    embedder.fail = ctrl_c
+    yield
 
 
-def _damage_truncated_vectors(folder: Path) -> None:
-    segment = json.loads((folder / "manifest.json").read_text())["segments"][0]
-    path = folder / segment / "vectors.npy"
-    path.write_bytes(path.read_bytes()[:200])
+@contextmanager
+def _model_unavailable_while_embedding(embedder: _FailingEmbedder, folder: Path) -> Iterator[None]:
+    def unavailable() -> None:
+        raise Unavailable("the embedding model went away")
+
+    embedder.fail = unavailable
+    yield
 
 
-def _damage_chunks_garbage(folder: Path) -> None:
-    segment = json.loads((folder / "manifest.json").read_text())["segments"][0]
-    (folder / segment / "chunks.json").write_bytes(os.urandom(300))
+@contextmanager
+def _disk_full_while_writing_segments(embedder: _FailingEmbedder, folder: Path) -> Iterator[None]:
+    """No file may grow as large as the rewritten segment's vectors (the embedding cache's log stays
+    smaller): writing the segment fails with EFBIG, as on a full disk."""
+    (segment,) = json.loads((folder / "manifest.json").read_text())["segments"]
+    limit = (folder / segment / "vectors.npy").stat().st_size - 2048  # one passage leaves: 1,536 bytes
+    before = resource.getrlimit(resource.RLIMIT_FSIZE)
+    handler = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # else the kernel ends the process
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limit, before[1]))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, before)
+        signal.signal(signal.SIGXFSZ, handler)
 
 
-def _damage_wrong_shape(folder: Path) -> None:
-    import numpy as np
+@contextmanager
+def _manifest_unreplaceable_at_commit(embedder: _FailingEmbedder, folder: Path) -> Iterator[None]:
+    """While the passages are embedded, manifest.json becomes a folder: the commit cannot replace it."""
+    manifest, saved = folder / "manifest.json", folder / "manifest.saved"
 
-    segment = json.loads((folder / "manifest.json").read_text())["segments"][0]
-    np.save(folder / segment / "vectors.npy", np.zeros((3, 7), dtype=np.float32))
+    def block() -> None:
+        manifest.rename(saved)
+        manifest.mkdir()
+        (manifest / "in-the-way").write_text("x")
+
+    embedder.fail = block
+    try:
+        yield
+    finally:
+        shutil.rmtree(manifest)
+        saved.rename(manifest)
 
 
 @pytest.mark.parametrize(
-    ("damage", "what"),
+    ("fault", "error"),
     [
-        (_damage_manifest_not_json, "manifest.json: not JSON"),
-        (_damage_manifest_wrong_keys, "manifest.json"),
-        (_damage_missing_segment, "is missing"),
-        (_damage_truncated_vectors, "segment"),
-        (_damage_chunks_garbage, "segment"),
-        (_damage_wrong_shape, "passages but (3, 7) vectors"),
+        (_interrupted_while_embedding, KeyboardInterrupt),
+        (_model_unavailable_while_embedding, Unavailable),
+        (_disk_full_while_writing_segments, OSError),
+        (_manifest_unreplaceable_at_commit, OSError),
     ],
 )
+def test_a_failed_update_changes_nothing_and_the_next_search_completes_it(
+    services: Services, fault: Fault, error: type[BaseException]
+) -> None:
+    embedder = _FailingEmbedder()
+    process = _another_process(services, embedder)
+    assert "Zebulon" in _hits(process, "Zebulon Quixworth parcel")[0]
+    with services.uow() as uow:
+        scope = uow.workspace("acme")
+        scope.conversations.erase(["c-secret"])
+        scope.conversations.upsert_many(
+            [_conversation(f"n-{i}", f"new import number {i} about refunds", 40 + i) for i in range(3)]
+        )
+        uow.commit()
+    folder = _index_folder(services)
+
+    with fault(embedder, folder), pytest.raises(error):
+        process.search.search("acme", "refunds", k=3)
+
+    # The same process, then a new one: the import is in, the erased words are not, anywhere.
+    for searcher in (process, _another_process(services)):
+        assert "new import" in _hits(searcher, "new import about refunds")[0]
+        assert not any("Zebulon" in p for p in _hits(searcher, "Zebulon Quixworth parcel"))
+        searcher.close()
+    assert b"Zebulon" not in _disk_text(folder)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert sorted(p.name for p in folder.glob("seg-*")) == sorted(manifest["segments"])
+
+
+def _rebuilt_by_the_cli(services: Services) -> None:
+    services.search.rebuild("acme")  # `deskops index rebuild`
+
+
+def _rebuilt_when_found_damaged(services: Services) -> None:
+    folder = _index_folder(services)
+    (segment,) = json.loads((folder / "manifest.json").read_text())["segments"]
+    (folder / segment / "vectors.npy").write_bytes(b"")
+    fresh = _another_process(services)
+    assert "damaged" in fresh.search.search("acme", "card").notices[0]
+    fresh.close()
+
+
+@pytest.mark.parametrize("rebuild", [_rebuilt_by_the_cli, _rebuilt_when_found_damaged])
+def test_a_rebuild_keeps_no_vector_of_a_text_erased_before_it(
+    services: Services, rebuild: Callable[[Services], None]
+) -> None:
+    _hits(services, "Zebulon parcel")  # indexed, its vector cached
+    with services.uow() as uow:  # erased, and no search in between to drop it
+        uow.workspace("acme").conversations.erase(["c-secret"])
+        uow.commit()
+    rebuild(services)
+    hashes = _cached_hashes(services)
+    assert text_hash(SECRET) not in hashes
+    assert text_hash("ordinary question number 5 about my card") in hashes and len(hashes) == 30
+    assert b"Zebulon" not in _disk_text(_index_folder(services))
+
+
+def test_a_recreated_workspace_keeps_no_vector_of_its_namesake(services: Services) -> None:
+    _hits(services, "Zebulon parcel")
+    with services.uow() as uow:  # deleted and recreated by a process that never searched it
+        uow.workspaces.delete("acme")
+        uow.workspace(uow.workspaces.create("acme")).conversations.upsert_many(
+            [_conversation("new-1", "a brand new tenant asks about invoices")]
+        )
+        uow.commit()
+    assert "brand new tenant" in _hits(services, "invoices")[0]
+    assert len(_cached_hashes(services)) == 1 and text_hash(SECRET) not in _cached_hashes(services)
+
+
+def test_a_text_erased_before_it_was_indexed_leaves_the_cache(services: Services) -> None:
+    embedder = _FailingEmbedder()
+    process = _another_process(services, embedder)
+    _hits(process, "card")
+    late = "Ottoline Brackenbury wants her parcel back"
+    with services.uow() as uow:
+        uow.workspace("acme").conversations.upsert_many(
+            [_conversation("c-late", late, 50), _conversation("c-other", "another card question", 51)]
+        )
+        uow.commit()
+    # Embedded and cached, then the update fails: the index never holds the text.
+    with _manifest_unreplaceable_at_commit(embedder, _index_folder(services)), pytest.raises(OSError):
+        process.search.search("acme", "card")
+    process.close()
+    assert text_hash(late) in _cached_hashes(services)
+    with services.uow() as uow:
+        uow.workspace("acme").conversations.erase(["c-late"])
+        uow.commit()
+    assert not any("Ottoline" in p for p in _hits(services, "Ottoline Brackenbury parcel back"))
+    assert text_hash(late) not in _cached_hashes(services)
+
+
+# ------------------------------------------------------------------------------ other processes
+
+
+def _recreate_the_workspace(services: Services) -> None:
+    services.delete_workspace("acme")
+    with services.uow() as uow:
+        uow.workspace(uow.workspaces.create("acme")).conversations.upsert_many(
+            [_conversation("new-1", "a brand new tenant asks about invoices")]
+        )
+        uow.commit()
+    _hits(services, "invoices")
+
+
+def _erase_and_rebuild(services: Services) -> None:
+    with services.uow() as uow:
+        uow.workspace("acme").conversations.erase(["c-secret"])
+        uow.commit()
+    services.search.rebuild("acme")
+
+
+@pytest.mark.parametrize("replace", [_recreate_the_workspace, _erase_and_rebuild])
+def test_another_process_never_serves_an_index_that_was_replaced(
+    services: Services, replace: Callable[[Services], None]
+) -> None:
+    web = _another_process(services)  # e.g. the web app, with the index loaded in memory
+    assert "Zebulon" in _hits(web, "Zebulon Quixworth parcel")[0]
+    replace(services)  # e.g. the CLI; the new index counts its generations from 1 again
+    assert not any("Zebulon" in p for p in _hits(web, "Zebulon Quixworth parcel"))
+    web.close()
+
+
+# ------------------------------------------------------------------------------- damaged files
+
+
+def _truncated(path: Path) -> None:
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+
+
+def _emptied(path: Path) -> None:
+    path.write_bytes(b"")
+
+
+def _garbage(path: Path) -> None:
+    path.write_bytes(bytes(range(256)) * 8)
+
+
+def _removed(path: Path) -> None:
+    shutil.rmtree(path) if path.is_dir() else path.unlink()
+
+
+def _rewritten(change: Callable[[Any], Any]) -> Callable[[Path], None]:
+    """The JSON file holding ``change`` of its document: valid JSON, wrong content."""
+
+    def damage(path: Path) -> None:
+        path.write_text(json.dumps(change(json.loads(path.read_text()))))
+
+    return damage
+
+
+def _manifest_with(**fields: object) -> Callable[[Path], None]:
+    return _rewritten(lambda manifest: {**manifest, **fields})
+
+
+def _saved(change: Callable[[np.ndarray], np.ndarray]) -> Callable[[Path], None]:
+    """The .npy file holding ``change`` of its array: a readable array of the wrong shape or type."""
+    return lambda path: np.save(path, change(np.load(path)))
+
+
+_SEGMENT_FILES = ("chunks.json", "terms.json", "tf.npz", "lengths.npy", "vectors.npy")
+_INDEX_DAMAGE = [
+    # Every file, damaged every way a disk or a person damages files.
+    *[
+        pytest.param(file, damage, file, id=f"{file}-{damage.__name__.strip('_')}")
+        for file in ("manifest.json", *_SEGMENT_FILES)
+        for damage in (_truncated, _emptied, _garbage, _removed)
+        if file != "manifest.json" or damage is not _removed
+    ],
+    pytest.param("manifest.json", _removed, None, id="manifest.json-removed-so-no-index-yet"),
+    pytest.param("", _removed, "is missing", id="segment-folder-removed"),
+    # Valid JSON, wrong content.
+    pytest.param(
+        "manifest.json",
+        lambda path: path.write_text("{not json"),
+        "manifest.json: not JSON",
+        id="manifest-brace",
+    ),
+    pytest.param("manifest.json", _rewritten(lambda m: "text"), "not a JSON object", id="manifest-string"),
+    pytest.param("manifest.json", _rewritten(lambda m: [m]), "manifest.json", id="manifest-list"),
+    pytest.param("manifest.json", _manifest_with(colour="red"), "manifest.json", id="manifest-unknown-key"),
+    pytest.param(
+        "manifest.json",
+        _rewritten(lambda m: {k: v for k, v in m.items() if k != "generation"}),
+        "generation missing",
+        id="manifest-missing-key",
+    ),
+    *[
+        pytest.param("manifest.json", _manifest_with(**{key: value}), key, id=f"manifest-{key}-{value}")
+        for key, value in [
+            ("segments", None),
+            ("segments", "seg-1"),
+            ("segments", ["../../elsewhere"]),
+            ("retired", [1, 2]),
+            ("articles", []),
+            ("generation", "7"),
+            ("dimension", True),
+            ("last_conversation_id", -1),
+        ]
+    ],
+    pytest.param("chunks.json", _rewritten(lambda rows: {"rows": rows}), "chunks.json", id="chunks-object"),
+    pytest.param("chunks.json", _rewritten(lambda rows: [1, 2]), "chunks.json", id="chunks-numbers"),
+    pytest.param(
+        "chunks.json",
+        _rewritten(lambda rows: [{**r, "text": 5} for r in rows]),
+        "chunks.json",
+        id="chunks-text-a-number",
+    ),
+    pytest.param(
+        "chunks.json",
+        _rewritten(lambda rows: [{**r, "fields": ["cards"]} for r in rows]),
+        "chunks.json",
+        id="chunks-fields-a-list",
+    ),
+    pytest.param("terms.json", _rewritten(lambda terms: {"card": 1}), "terms.json", id="terms-object"),
+    pytest.param("terms.json", _rewritten(lambda terms: [1, 2]), "terms", id="terms-numbers"),
+    pytest.param(
+        "terms.json",
+        _rewritten(lambda terms: terms[:-1]),
+        "term columns",
+        id="terms-one-short",
+    ),
+    pytest.param(
+        "tf.npz",
+        lambda path: sp.save_npz(path, sp.csc_matrix(sp.load_npz(path))[:, :-1]),
+        "term columns",
+        id="tf-one-column-short",
+    ),
+    pytest.param("lengths.npy", _saved(lambda a: a[:, None]), "lengths", id="lengths-a-column"),
+    pytest.param("lengths.npy", _saved(lambda a: a.astype(str)), "lengths", id="lengths-text"),
+    pytest.param("vectors.npy", _saved(lambda a: a.astype(np.float64)), "float64", id="vectors-float64"),
+    pytest.param(
+        "vectors.npy",
+        _saved(lambda a: np.zeros((3, 7), np.float32)),
+        "passages but (3, 7) vectors",
+        id="vectors-wrong-shape",
+    ),
+]
+
+
+@pytest.mark.parametrize(("file", "damage", "what"), _INDEX_DAMAGE)
 def test_a_damaged_index_is_reported_in_one_line_and_rebuilt(
-    services: Services, damage: object, what: str
+    services: Services, file: str, damage: Callable[[Path], None], what: str | None
 ) -> None:
     _hits(services, "card")
     folder = _index_folder(services)
-    damage(folder)  # type: ignore[operator]
-    fresh = build(
-        database_url=services.settings.database_url,
-        data_dir=services.settings.data_dir,
-        embedder=HashingEmbedder(),
-    )  # a new process: nothing in memory
+    (segment,) = json.loads((folder / "manifest.json").read_text())["segments"]
+    damage(folder / file if file == "manifest.json" else folder / segment / file)
+    fresh = _another_process(services)  # nothing in memory
     response = fresh.search.search("acme", "Zebulon parcel", k=3)
-    (notice,) = [n for n in response.notices if "damaged" in n]
-    assert (
-        notice.startswith("the search index of acme was damaged (") and what in notice and "\n" not in notice
-    )
+    notices = [n for n in response.notices if "damaged" in n]
+    if what is None:
+        assert notices == []
+    else:
+        (notice,) = notices
+        assert notice.startswith("the search index of acme was damaged (") and what in notice, notice
+        assert "\n" not in notice
     assert response.hits and "Zebulon" in response.hits[0].passage
     assert fresh.search.search("acme", "card").notices == []  # rebuilt: whole again
     fresh.close()
 
 
+def _scribbled(path: Path) -> None:
+    """Random bytes over pages in the middle, the first page intact: opening the file still works."""
+    with open(path, "r+b") as handle:
+        handle.seek(path.stat().st_size // 2)
+        handle.write(random.Random(7).randbytes(8192))
+
+
 @pytest.mark.parametrize(
-    "garbage", [b"not a database at all" * 50, b"SQLite format 3\x00" + b"\xff" * 2000, b""]
+    "damage",
+    [
+        lambda path: path.write_bytes(b"not a database at all" * 50),
+        lambda path: path.write_bytes(b"SQLite format 3\x00" + b"\xff" * 2000),
+        _emptied,
+        _truncated,
+        _scribbled,
+        _removed,
+    ],
+    ids=["text", "bad-header", "emptied", "truncated", "scribbled", "removed"],
 )
-def test_a_damaged_embedding_cache_is_started_afresh(services: Services, garbage: bytes) -> None:
+def test_a_damaged_embedding_cache_is_started_afresh(
+    services: Services, damage: Callable[[Path], None]
+) -> None:
     _hits(services, "card")
     cache = _index_folder(services) / "embeddings.sqlite"
-    for extra in ("-wal", "-shm"):
-        cache.with_name(cache.name + extra).unlink(missing_ok=True)
-    cache.write_bytes(garbage)
-    rebuilt = services.search.rebuild("acme")  # `deskops index rebuild` must not crash on it
-    assert rebuilt.chunks == 31
+    assert not cache.with_name(cache.name + "-wal").exists()  # all of it is in the file itself
+    damage(cache)
+    with services.uow() as uow:  # something new to embed: the cache is read and written
+        uow.workspace("acme").conversations.upsert_many([_conversation("c-new", "a new question")])
+        uow.commit()
+    fresh = _another_process(services)
+    assert "a new question" in _hits(fresh, "new question")[0]
+    rebuilt = fresh.search.rebuild("acme")  # `deskops index rebuild` reads every vector
+    assert rebuilt.chunks == 32
+    fresh.close()
     with sqlite3.connect(cache) as db:
-        assert db.execute("select count(*) from vectors").fetchone()[0] == 31
+        assert db.execute("pragma integrity_check").fetchone()[0] == "ok"
+        assert db.execute("select count(*) from vectors").fetchone()[0] == 32

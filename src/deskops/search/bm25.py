@@ -30,6 +30,12 @@ class Vocabulary:
     def __len__(self) -> int:
         return len(self.terms)
 
+    def copy(self) -> Vocabulary:
+        """A vocabulary that grows on its own from here."""
+        twin = Vocabulary()
+        twin.terms, twin._ids = list(self.terms), dict(self._ids)
+        return twin
+
     def add(self, tokens: Sequence[str]) -> list[int]:
         ids = []
         for token in tokens:

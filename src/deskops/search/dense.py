@@ -7,7 +7,7 @@ import logging
 import os
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Protocol
@@ -20,6 +20,8 @@ log = logging.getLogger(__name__)
 BATCH = 64
 SMALL_BATCH = 8
 """Up to this many texts are encoded on one thread (queries), more on all (indexing)."""
+_SQLITE_CORRUPT, _SQLITE_NOTADB = 11, 26
+"""SQLite's result codes for a malformed database file and a file that is not a database."""
 
 
 class Embedder(Protocol):
@@ -146,37 +148,69 @@ class MemoryEmbeddingCache:
 class EmbeddingCache:
     """Vectors by (model, SHA-256 of the text) in a small SQLite file: unchanged text is never re-embedded.
 
-    It is a cache: ``opened`` replaces a damaged file with an empty one, and a stored vector
-    that is not a whole float32 vector is treated as missing.
+    It is a cache: a damaged file is replaced with an empty one (logged, never fatal) whenever
+    the damage shows, on opening or on any later read or write, and a stored vector that is
+    not a whole float32 vector is treated as missing.
     """
 
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self._db = sqlite3.connect(path, check_same_thread=False)
-        try:
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute(
-                "CREATE TABLE IF NOT EXISTS vectors (model TEXT, hash TEXT, vector BLOB, "
-                "PRIMARY KEY (model, hash))"
-            )
-            self._db.execute("SELECT count(*) FROM vectors WHERE rowid = 1").fetchone()
-        except sqlite3.DatabaseError:
-            self._db.close()
-            raise
+        self._db = _connect(path)
 
     @classmethod
     def opened(cls, path: Path) -> EmbeddingCache:
-        """The cache at ``path``, started afresh if the file is damaged (logged, never fatal)."""
+        """The cache at ``path``, started afresh if the file is damaged."""
         try:
             return cls(path)
         except sqlite3.DatabaseError as exc:
-            log.warning("embedding cache %s is damaged (%s): starting it afresh", path, exc)
-            for stale in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
-                stale.unlink(missing_ok=True)
+            _remove_damaged(path, exc)
             return cls(path)
 
     def get(self, model: str, hashes: Sequence[str]) -> dict[str, np.ndarray]:
+        try:
+            return self._get(model, hashes)
+        except sqlite3.DatabaseError as exc:
+            self._start_afresh(exc)
+            return {}
+
+    def put(self, model: str, items: dict[str, np.ndarray]) -> None:
+        try:
+            self._put(model, items)
+        except sqlite3.DatabaseError as exc:
+            self._start_afresh(exc)
+            self._put(model, items)
+
+    def forget(self, hashes: Sequence[str]) -> None:
+        """Drop the vectors of these texts (their text was erased), and reclaim the space."""
+        try:
+            with self._db:
+                self._db.executemany("DELETE FROM vectors WHERE hash = ?", [(h,) for h in hashes])
+            self._db.execute("VACUUM")
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # old pages must not linger in the log
+        except sqlite3.DatabaseError as exc:
+            self._start_afresh(exc)  # the vectors went with the file
+
+    def retain(self, hashes: Iterable[str]) -> None:
+        """Keep only the vectors of these texts (what the index holds), reclaiming the space.
+
+        What the index no longer holds includes texts erased while no one searched, which
+        only a rebuild or a later update sees as missing, not as erased.
+        """
+        keep = set(hashes)
+        try:
+            stored = [h for (h,) in self._db.execute("SELECT DISTINCT hash FROM vectors")]
+        except sqlite3.DatabaseError as exc:
+            self._start_afresh(exc)
+            return
+        stale = [h for h in stored if h not in keep]
+        if stale:
+            self.forget(stale)
+
+    def close(self) -> None:
+        self._db.close()
+
+    def _get(self, model: str, hashes: Sequence[str]) -> dict[str, np.ndarray]:
         found: dict[str, np.ndarray] = {}
         unique = list(dict.fromkeys(hashes))
         for start in range(0, len(unique), 900):
@@ -191,22 +225,55 @@ class EmbeddingCache:
             )
         return found
 
-    def put(self, model: str, items: dict[str, np.ndarray]) -> None:
+    def _put(self, model: str, items: dict[str, np.ndarray]) -> None:
         with self._db:
             self._db.executemany(
                 "INSERT OR REPLACE INTO vectors (model, hash, vector) VALUES (?, ?, ?)",
                 [(model, h, np.asarray(v, dtype=np.float32).tobytes()) for h, v in items.items()],
             )
 
-    def forget(self, hashes: Sequence[str]) -> None:
-        """Drop the vectors of these texts (their text was erased), and reclaim the space."""
-        with self._db:
-            self._db.executemany("DELETE FROM vectors WHERE hash = ?", [(h,) for h in hashes])
-        self._db.execute("VACUUM")
-        self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # old pages must not linger in the log
-
-    def close(self) -> None:
+    def _start_afresh(self, exc: sqlite3.DatabaseError) -> None:
+        """Replace a file found damaged while in use (opening only reads its first page)."""
+        if not _is_damage(exc):
+            raise exc
         self._db.close()
+        _remove_damaged(self.path, exc)
+        self._db = _connect(self.path)
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    db = sqlite3.connect(path, check_same_thread=False)
+    try:
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute(
+            "CREATE TABLE IF NOT EXISTS vectors (model TEXT, hash TEXT, vector BLOB, "
+            "PRIMARY KEY (model, hash))"
+        )
+        db.execute("SELECT count(*) FROM vectors WHERE rowid = 1").fetchone()
+    except sqlite3.DatabaseError:
+        db.close()
+        raise
+    return db
+
+
+def _remove_damaged(path: Path, exc: sqlite3.DatabaseError) -> None:
+    """Delete a damaged cache file (and its log); re-raise any other error."""
+    if not _is_damage(exc):
+        raise exc
+    log.warning("embedding cache %s is damaged (%s): starting it afresh", path, exc)
+    for stale in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        stale.unlink(missing_ok=True)
+
+
+def _is_damage(exc: sqlite3.DatabaseError) -> bool:
+    """Whether the file is malformed or not a database.
+
+    A cache that is busy (another process writing), on a full disk or unreadable would not be
+    mended by deleting it, and deleting a file another process is writing to is how caches get
+    damaged: those errors are raised.
+    """
+    code = getattr(exc, "sqlite_errorcode", None)
+    return code is not None and code & 0xFF in (_SQLITE_CORRUPT, _SQLITE_NOTADB)
 
 
 def text_hash(text: str) -> str:

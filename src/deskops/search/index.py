@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -85,6 +86,18 @@ class HybridIndex:
         self.segments: list[Segment] = []
 
     # -- writing ---------------------------------------------------------------------------------------
+
+    def copy(self) -> HybridIndex:
+        """An index to change while this one stays as it is (still searched, or the committed state if
+        the change fails): the segments' arrays are shared, what ``add``, ``retire``, ``compacted``
+        and ``merged`` change (the vocabulary, the segment list, the live flags) is copied."""
+        twin = HybridIndex(self.dimension)
+        twin.vocabulary = self.vocabulary.copy()
+        for segment in self.segments:
+            copied = copy.copy(segment)
+            copied.live = segment.live.copy()
+            twin.segments.append(copied)
+        return twin
 
     def add(self, name: str, chunks: Sequence[Chunk], vectors: np.ndarray) -> Segment:
         if len(chunks) != len(vectors):

@@ -22,7 +22,6 @@ from deskops.search.dense import (
     EmbeddingStore,
     MemoryEmbeddingCache,
     embed,
-    text_hash,
 )
 from deskops.search.index import FILTER_FIELDS, METHODS, HybridIndex, SearchConfig
 from deskops.search.persist import IndexDamaged, IndexFolder, Manifest
@@ -64,7 +63,9 @@ class SearchService:
         self.embedder = embedder
         self.conversation_limit = conversation_limit
         self.config = config or SearchConfig()
-        self._loaded: dict[str, tuple[int, HybridIndex]] = {}
+        self._loaded: dict[str, tuple[tuple[str, int], HybridIndex]] = {}
+        """Per index folder: the manifest identity the index was loaded or committed as, and the index.
+        An index in here is never changed (updates work on a copy), so it can be searched unlocked."""
         self._lock = threading.Lock()
         self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
         self._memory = MemoryEmbeddingCache()
@@ -215,8 +216,7 @@ class SearchService:
                     if manifest is None or not self._matches(manifest, scope):
                         return self._rebuild_locked(scope, folder, progress), []
                     index = self._index(folder, manifest)
-                    self._update(scope, folder, manifest, index, progress)
-                    return index, []
+                    return self._update(scope, folder, manifest, index, progress), []
                 except IndexDamaged as damage:
                     log.warning("search index of %s is damaged (%s): rebuilding it", workspace, damage)
                     self._loaded.pop(str(folder.path), None)
@@ -268,10 +268,10 @@ class SearchService:
     def _index(self, folder: IndexFolder, manifest: Manifest) -> HybridIndex:
         key = str(folder.path)
         cached = self._loaded.get(key)
-        if cached and cached[0] == manifest.generation:
+        if cached and cached[0] == manifest.identity:
             return cached[1]
         index = folder.load(manifest)
-        self._loaded[key] = (manifest.generation, index)
+        self._loaded[key] = (manifest.identity, index)
         return index
 
     def _rebuild_locked(
@@ -287,10 +287,9 @@ class SearchService:
         manifest.last_conversation_id = max(0, newest - self.conversation_limit)
         # Every conversation is read as it is now: earlier changes are already in what is read.
         manifest.conversation_revision = scope.revisions.current().revision
-        index = HybridIndex(self.embedder.dimension)
-        self._update(scope, folder, manifest, index, progress, force_commit=True)
-        self._loaded[str(folder.path)] = (manifest.generation, index)
-        return index
+        return self._update(
+            scope, folder, manifest, HybridIndex(self.embedder.dimension), progress, rebuild=True
+        )
 
     def _update(
         self,
@@ -300,8 +299,14 @@ class SearchService:
         index: HybridIndex,
         progress: Progress | None,
         *,
-        force_commit: bool = False,
-    ) -> None:
+        rebuild: bool = False,
+    ) -> HybridIndex:
+        """``index`` (as ``manifest`` describes it) brought up to date with the database and committed.
+
+        Returns ``index`` itself when nothing changed, else a changed copy, published to
+        ``_loaded`` only once it is on disk: if anything fails before (the embedding model, a
+        Ctrl-C, a full disk), the loaded index is still exactly what the manifest on disk names.
+        """
         revision = scope.revisions.current().revision  # before any row is read: later writes come next time
         current = scope.articles.current_versions()
         changed = sorted(e for e, v in current.items() if manifest.articles.get(e) != v)
@@ -326,18 +331,25 @@ class SearchService:
         stale_docs = {f"article:{e}" for e in [*changed, *removed]} | {
             f"conversation:{c.external_id}" for c in changes
         }
-        if not chunks and not stale_docs and not force_commit and revision == manifest.conversation_revision:
-            return
+        if not chunks and not stale_docs and not rebuild and revision == manifest.conversation_revision:
+            return index
         stale = [
             (s.name, c)
             for s in index.segments
             for c, alive in zip(s.chunks, s.live, strict=True)
             if alive and c.doc_id in stale_docs
         ]
-        retired = [c.id for _, c in stale]
-        index.retire(set(retired))
+        index = index.copy()
+        index.retire({c.id for _, c in stale})
+        retired = set(manifest.retired) | {c.id for _, c in stale}
+
+        def report(done: int) -> None:
+            if progress:
+                progress("embedding", done, len(chunks))
+
         cache = EmbeddingCache.opened(folder.path / "embeddings.sqlite")
         try:
+            vectors, _ = embed(self.embedder, [c.text for c in chunks], cache=cache, progress=report)
             # A customer's old or erased words must not stay on disk: the segments that held them are
             # rewritten without them, and their embeddings leave the cache.
             dropped = [(name, c) for name, c in stale if c.kind == "conversation"]
@@ -345,36 +357,34 @@ class SearchService:
                 segment = index.compacted(name, folder.new_segment_name())
                 folder.write_segment(index, segment)
                 manifest.segments[manifest.segments.index(name)] = segment.name
-            if dropped:
-                gone = {c.id for _, c in dropped}
-                manifest.retired = [r for r in manifest.retired if r not in gone]
-                retired = [r for r in retired if r not in gone]
-                cache.forget([text_hash(c.text) for _, c in dropped])
-
-            def report(done: int) -> None:
-                if progress:
-                    progress("embedding", done, len(chunks))
-
-            vectors, _ = embed(self.embedder, [c.text for c in chunks], cache=cache, progress=report)
+            retired -= {c.id for _, c in dropped}
+            if chunks:
+                segment = index.add(folder.new_segment_name(), chunks, vectors)
+                if len(index.segments) > MERGE_AFTER_SEGMENTS:
+                    segment = index.merged(folder.new_segment_name())
+                    manifest.segments, retired = [], set()
+                folder.write_segment(index, segment)
+                manifest.segments.append(segment.name)
+            if rebuild or dropped or any(c.erased for c in changes):
+                # The cache keeps only what the index holds: that also drops texts erased before
+                # they were indexed or while no one searched (a rebuild cannot tell them apart from
+                # any other text it no longer finds in the database).
+                cache.retain(
+                    c.content_hash
+                    for s in index.segments
+                    for c, alive in zip(s.chunks, s.live, strict=True)
+                    if alive
+                )
         finally:
             cache.close()
-        if chunks:
-            segment = index.add(folder.new_segment_name(), chunks, vectors)
-            if len(index.segments) > MERGE_AFTER_SEGMENTS:
-                segment = index.merged(folder.new_segment_name())
-                manifest.segments, manifest.retired = [], []
-            else:
-                manifest.retired = sorted(set(manifest.retired) | set(retired))
-            folder.write_segment(index, segment)
-            manifest.segments.append(segment.name)
-        else:
-            manifest.retired = sorted(set(manifest.retired) | set(retired))
+        manifest.retired = sorted(retired)
         manifest.articles = current
         manifest.conversation_revision = revision
         if rows:
             manifest.last_conversation_id = rows[-1].id
         folder.commit(manifest)
-        self._loaded[str(folder.path)] = (manifest.generation, index)
+        self._loaded[str(folder.path)] = (manifest.identity, index)
+        return index
 
 
 def _conversation_chunk(row: CustomerText, *, version: str | None = None) -> Chunk:
