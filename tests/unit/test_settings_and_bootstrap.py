@@ -138,7 +138,15 @@ def test_built_in_metrics_importers_and_reviewers_register_through_the_plugin_su
     registry = load_plugins()
     assert list(registry.metrics) == [m.name for m in METRICS]
     assert list(registry.importers) == ["generic", "zendesk"]
-    assert list(registry.reviewers) == ["description", "intent", "safety", "consistency", "impact", "style", "size"]
+    assert list(registry.reviewers) == [
+        "description",
+        "intent",
+        "safety",
+        "consistency",
+        "impact",
+        "style",
+        "size",
+    ]
 
 
 def test_a_third_party_plugin_adds_a_metric_and_a_clash_is_refused() -> None:

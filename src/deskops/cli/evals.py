@@ -211,3 +211,47 @@ def bench_frontline(
             embedder=services.search.embedder,
         )
     _emit(document, as_json=as_json, render=lambda d: out.print_json(json.dumps(d)))
+
+
+@eval_app.command("review")
+def eval_review(
+    split: Annotated[
+        str, typer.Option(help="dev (where thresholds are chosen), test (reported) or both.")
+    ] = "test",
+    conversations: Annotated[int, typer.Option(help="Size of each simulated workspace.")] = 3000,
+    replay: Annotated[
+        bool, typer.Option(help="Also run the impact reviewer's replay (much slower).")
+    ] = False,
+    as_json: Json = False,
+) -> None:
+    """Reviewers on labelled proposals from a simulated workspace: recall, false blocks, review time."""
+    import tempfile
+    from pathlib import Path
+
+    from deskops.bootstrap import build
+    from deskops.harness.eval_review import SPLITS, run
+
+    with reported(as_json=as_json):
+        names = list(SPLITS) if split == "both" else [split]
+        if any(n not in SPLITS for n in names):
+            raise InvalidInput(f"--split must be dev, test or both, not {split!r}")
+        _within("--conversations", conversations, 500, 200_000)
+        reports = []
+        with tempfile.TemporaryDirectory(prefix="deskops-eval-review-") as folder:
+            services = build(database_url=f"sqlite:///{folder}/review.db", data_dir=Path(folder))
+            try:
+                for name in names:
+                    reports.append(
+                        run(
+                            services=services,
+                            split=name,
+                            conversations=conversations,
+                            replay=replay,
+                            folder=Path(folder),
+                            log=lambda line: err.print(line, highlight=False),
+                        )
+                    )
+            finally:
+                services.close()
+    document = reports[0] if len(reports) == 1 else {"evaluation": "review", "splits": reports}
+    _emit(document, as_json=as_json, render=lambda d: out.print_json(json.dumps(d)))

@@ -52,7 +52,7 @@ class ReviewBoard:
         chosen = [r for r in self.reviewers.values() if replay or not r.replays]
         timeout = context.policy.reviewer_timeout_s
         # Warm what several reviewers share before they race for it.
-        _ = context.diff, context.after
+        _ = context.diff, context.after, context.facts_after
         pool = ThreadPoolExecutor(max_workers=max(1, len(chosen)), thread_name_prefix="reviewer")
         began = time.perf_counter()
         futures = {r.name: pool.submit(_timed, r, context) for r in chosen}

@@ -37,6 +37,10 @@ MONEY = re.compile(
     rf"(?P<symbol>\$|€|£|USD\s?|EUR\s?|GBP\s?)(?P<low>{_NUM})(?:\s*(?:-|–|to)\s*(?:\$|€|£)?(?P<high>{_NUM}))?"
     rf"|(?<![\w.])(?P<low2>{_NUM})\s?(?P<code>USD|EUR|GBP|dollars?|euros?|pounds?)\b",
 )
+NEXT_DAY = re.compile(
+    r"\b(?:the )?(?P<which>next|same|following)[\s-]+(?P<business>business |working )?day\b", re.IGNORECASE
+)
+"""Durations written without a number: "the next business day" (1), "the same day" (0)."""
 PERCENT = re.compile(rf"(?<![\w.]){_RANGE}\s?(?:%|percent\b)", re.IGNORECASE)
 RATE = re.compile(
     r"^\s*(?:per|a|an|each|every)\s+(second|minute|hour|day|week|month|year|payout|transfer|invoice)\b",
@@ -49,7 +53,7 @@ URL = re.compile(
 )
 EMAIL = re.compile(r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}\b")
 COUNT = re.compile(
-    rf"(?<![\w$€£.#/:-]){_RANGE}\s+(?P<noun>[A-Za-z][A-Za-z-]+)(?:\s+(?P<noun2>[a-z][a-z-]+s)\b)?"
+    rf"(?<![\w$€£.#/:-]){_RANGE}(?:\s+|-)(?P<noun>[A-Za-z][A-Za-z-]+)(?:\s+(?P<noun2>[a-z][a-z-]+s)\b)?"
 )
 _SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
 _CURRENCY = {"$": "USD", "€": "EUR", "£": "GBP", "dollar": "USD", "dollars": "USD", "euro": "EUR",
@@ -204,6 +208,13 @@ def facts_in(sentence: str, *, plans: Iterable[str] = ()) -> list[Fact]:
         else:
             scale = SECONDS[unit]
             add("duration", "seconds", (low * scale, high * scale), match.span())
+    for match in NEXT_DAY.finditer(sentence):
+        if free(match.span()):
+            days = 0.0 if match.group("which").lower() == "same" else 1.0
+            if match.group("business"):
+                add("duration", "business_day", (days, days), match.span())
+            else:
+                add("duration", "seconds", (days * 86400, days * 86400), match.span())
     for match in VERSION.finditer(sentence):
         if free(match.span()):
             add("version", "version", (match.group("v"),), match.span())

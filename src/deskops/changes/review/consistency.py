@@ -87,6 +87,8 @@ def _contradictions(found: Findings, context: ReviewContext, book: FactBook, cha
         for statement, similarity in book.about(new):
             if statement.item == change.key and statement.fact.sentence in new_sentences:
                 continue
+            if agrees(statement.fact.sentence, new, context.plans):
+                continue  # the sentence states the new value too: its other figures are about other things
             other = statement.fact
             if old is not None and same_value(other, old) and similarity >= OLD_VALUE:
                 why = f"still says {other.text!r}, which this change makes {new.text!r}"
@@ -117,6 +119,14 @@ def _contradictions(found: Findings, context: ReviewContext, book: FactBook, cha
             evidence=[f"{s.item}{s.path}: {s.fact.sentence[:200]}" for s, _, _, _ in found_there[:5]],
             related=[item_key],
         )
+
+
+def agrees(sentence: str, new: Fact, plans: list[str]) -> bool:
+    """True when ``sentence`` states ``new``'s value in ``new``'s unit."""
+    return any(
+        f.kind == new.kind and f.unit == new.unit and same_value(f, new)
+        for f in facts_in(sentence, plans=plans)
+    )
 
 
 def _label(context: ReviewContext, key: str) -> str:

@@ -15,9 +15,13 @@ from deskops.changes.review.context import Findings, ReviewContext, Reviewer
 from deskops.domain.changes import ItemDiff
 from deskops.search.terms import tokenize
 
-SIMILAR = 0.35
-"""Cosine similarity (all-MiniLM-L6-v2) above which an item's change reads as what the description says.
-Chosen on the development split of the review evaluation (harness/eval_review.py)."""
+SIMILAR = 0.4
+"""Cosine similarity (all-MiniLM-L6-v2) above which an item's change reads as what the description says."""
+SHARED_WEIGHT = 6.0
+"""Or: the words they share, each weighted by its rarity in the workspace (IDF), add up to this much (two or
+three distinctive words; "step" or "paid" alone are not enough). Both chosen on the development split of
+the review evaluation (harness/eval_review.py): there, described changes scored at least 0.46 and 13,
+descriptions of something else at most 0.32 and 2.5."""
 COMMON = frozenset(
     tokenize(
         "customer customers account lumio day days use using help article page question questions answer "
@@ -28,7 +32,8 @@ COMMON = frozenset(
 
 
 def changed_text(item: ItemDiff) -> str:
-    """What an item's diff changes, as words: its title, changed fields and changed body words."""
+    """What an item's diff is about, as words: its title, changed fields, and the body blocks it changes
+    (a whole replaced block: a changed figure is about its sentence)."""
     parts = [item.title]
     for field in item.fields:
         parts.append(field.path.replace("/", " ").replace("_", " "))
@@ -43,7 +48,7 @@ def changed_text(item: ItemDiff) -> str:
         elif block.op == "delete":
             parts.append(block.before or "")
         elif block.op == "replace":
-            parts += [w.text for w in block.words if w.op != "equal"]
+            parts += [block.after or "", *(w.text for w in block.words if w.op == "delete")]
     return " ".join(p for p in parts if p)
 
 
@@ -58,12 +63,13 @@ def check(context: ReviewContext) -> Findings:
     if context.encode is not None and items:
         vectors = context.encode([description, *texts])
         similarity = [float(v) for v in vectors[1:] @ vectors[0] / _norms(vectors)]
+    book = context.facts_after
     unrelated = []
     for item, text, cosine in zip(items, texts, similarity, strict=True):
         shared = described & (set(tokenize(text)) - COMMON)
-        title_shared = described & (set(tokenize(item.title)) - COMMON)
+        weight = sum(book.idf(term) for term in shared)
         named = item.external_id.lower() in description.lower()
-        if named or title_shared or len(shared) >= 2 or cosine >= SIMILAR:
+        if named or weight >= SHARED_WEIGHT or cosine >= SIMILAR:
             continue
         unrelated.append((item, shared, cosine))
     if not unrelated:
