@@ -35,6 +35,7 @@ class _VersionedRepository(WorkspaceRepository):
     def _save(self, record: dict[str, Any]) -> tuple[int, bool]:
         """Store ``record`` as the current version; returns (version, whether anything changed)."""
         table, external_id = self.table, record["external_id"]
+        self._lock_for_writes(table)  # the next version (or id) is read before it is written
         current = self._conn.execute(
             sa.select(table).where(self._where(table), table.c.external_id == external_id)
         ).first()
@@ -110,6 +111,7 @@ class _VersionedRepository(WorkspaceRepository):
 
     def upsert_many(self, records: Sequence[Any]) -> UpsertCounts:
         counts = UpsertCounts()
+        self._lock_for_writes(self.table)  # what exists is read before each save
         for record in records:
             exists = self._exists(record.external_id)
             _, changed = self.save(record)
@@ -236,6 +238,7 @@ class AgentSettingsRepository(WorkspaceRepository):
 
         The document is stored as written (keys left at their defaults are not stored).
         """
+        self._lock_for_writes(t.agent_settings_versions)  # the next version is read before it is written
         current = self.current()
         if current is not None and current.settings == settings:
             return current

@@ -67,6 +67,7 @@ class Opening:
 class ConversationRepository(UpsertByExternalId):
     def upsert_many(self, conversations: Sequence[Conversation]) -> UpsertCounts:
         """Insert new conversations, update changed ones (messages replaced), skip identical ones."""
+        self._lock_for_writes(t.conversations)  # before reading which of them exist
         customer_ids = CustomerRepository(self._conn, self.workspace_id).ensure(
             c.customer_external_id for c in conversations if c.customer_external_id
         )
