@@ -46,7 +46,8 @@ class WorkspaceRepository:
         )
 
     def _next_id(self, table: sa.Table) -> int:
-        """The next id of ``table`` in this workspace.
+        """The next id of ``table`` in this workspace: above every id it holds (and, where ids are
+        cursors, every id it ever held: ``_highest_deleted_id``).
 
         Takes the table's write lock first (see ``_lock_for_writes``), so two transactions never
         pick the same id.
@@ -55,7 +56,13 @@ class WorkspaceRepository:
         current = self._conn.execute(
             sa.select(sa.func.max(table.c.id)).where(self._where(table))
         ).scalar_one()
-        return int(current or 0) + 1
+        return max(int(current or 0), self._highest_deleted_id(table)) + 1
+
+    def _highest_deleted_id(self, table: sa.Table) -> int:
+        """The highest id ever deleted from ``table`` in this workspace, for the tables whose ids
+        readers use as cursors ("everything after id N"): an id handed out again would sit behind
+        a cursor that has already passed it. 0 where rows are never deleted."""
+        return 0
 
     def _count(self, table: sa.Table) -> int:
         return int(
