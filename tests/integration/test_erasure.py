@@ -1,7 +1,8 @@
-"""Erasing conversations: what comes after is unaffected.
+"""Erasing conversations: nothing of them stays in the database, and what comes after is unaffected.
 
 An erased conversation's id is never handed out again (the search index reads "every
-conversation after id N", so a new conversation given an erased id would never be indexed).
+conversation after id N", so a new conversation given an erased id would never be indexed), and
+the decision traces filed under it, which hold the customer's words, go with it.
 """
 
 from __future__ import annotations
@@ -9,12 +10,18 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
 
 from deskops.bootstrap import Services
 from deskops.domain.models import AuthorKind, Conversation, Message
+from deskops.frontline.agent import Inquiry
 from deskops.importers import import_file
+from deskops.store import tables
 
 T0 = datetime(2026, 10, 1, 9, tzinfo=UTC)
+SECRET = "Zebulon Quixworth"
 
 
 def _conversation(external_id: str, text: str, minutes: int = 0) -> Conversation:
@@ -104,3 +111,69 @@ def test_erased_ids_are_never_handed_out_again(services: Services) -> None:
             ("c-2", True),
             ("c-1", True),
         ]
+
+
+def test_nothing_of_an_erased_conversation_stays_in_any_table(services: Services) -> None:
+    _workspace(services, 3)
+    with services.uow() as uow:
+        scope = uow.workspace("acme")
+        scope.conversations.upsert_many(
+            [
+                Conversation(
+                    external_id="c-secret",
+                    created_at=T0,
+                    channel="chat",
+                    topic="cards",
+                    tags=[f"vip {SECRET}"],
+                    attributes={"note": f"asked by {SECRET}"},
+                    messages=[
+                        Message(
+                            author_kind=AuthorKind.customer,
+                            author_name=SECRET,
+                            text=f"I am {SECRET} and my card was charged twice",
+                            created_at=T0,
+                        ),
+                        Message(author_kind=AuthorKind.human_agent, text=f"Hello {SECRET}", created_at=T0),
+                    ],
+                )
+            ]
+        )
+        uow.commit()
+    # The front-line agent's traces of the conversation hold the customer's words too, and so does
+    # the trace of a live conversation that was never imported.
+    for external_id in ("c-secret", "c-live"):
+        services.frontline.reply(
+            "acme",
+            Inquiry(
+                message=f"I am {SECRET}, my card was charged twice",
+                conversation_external_id=external_id,
+                message_index=0,
+            ),
+        )
+    assert _rows_holding(services, SECRET) >= {"conversations", "messages", "decision_traces"}
+
+    erased = _erase(services, ["c-secret", "c-live", "c-never"])
+
+    assert _rows_holding(services, SECRET) == set()
+    assert erased == ["c-live", "c-secret"]
+    with services.uow() as uow:
+        scope = uow.workspace("acme")
+        assert scope.traces.for_conversation("c-secret") == [] and scope.conversations.count() == 3
+
+
+def _rows_holding(services: Services, text: str) -> set[str]:
+    """The tenant tables with a text or JSON value that contains ``text``."""
+    holding = set()
+    with services.engine.connect() as connection:
+        for table in tables.TENANT_TABLES:
+            textual = [c for c in table.c if not isinstance(c.type, sa.Integer | sa.Float | sa.Boolean)]
+            if not textual:
+                continue
+            for row in connection.execute(sa.select(*textual)):
+                if any(text in _as_text(value) for value in row):
+                    holding.add(table.name)
+    return holding
+
+
+def _as_text(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value, default=str, ensure_ascii=False)

@@ -115,15 +115,18 @@ class ConversationRepository(UpsertByExternalId):
         return counts
 
     def erase(self, external_ids: Sequence[str]) -> list[str]:
-        """Delete conversations and their messages for good (a customer's erasure request).
+        """Delete conversations for good (a customer's erasure request): their messages and the
+        front-line agent's decision traces filed under them go too, since those hold the customer's
+        words (a trace is erased even when its conversation was never imported).
 
-        Returns the external ids that existed and are gone. The search index and the
+        Returns the external ids of which anything existed and is gone. The search index and the
         analytics snapshot drop them on their next use.
         """
         self._lock_for_writes(t.conversations)  # the highest erased id must not race an insert
         found = self._ids_by_external_id(t.conversations, external_ids)
+        traced = self._erase_traces(external_ids)
         if not found:
-            return []
+            return sorted(traced)
         ids = sorted(found.values())
         for chunk in batched(ids, BATCH):
             self._conn.execute(
@@ -137,7 +140,22 @@ class ConversationRepository(UpsertByExternalId):
         self._raise_highest_deleted_id(ids[-1])
         revision = RevisionRepository(self._conn, self.workspace_id).bump(rewrite=True)
         self._record_changes(sorted(found), revision.revision, erased=True)
-        return sorted(found)
+        return sorted(set(found) | traced)
+
+    def _erase_traces(self, external_ids: Sequence[str]) -> set[str]:
+        """Delete the decision traces of these conversations; returns the external ids that had any."""
+        tr = t.decision_traces
+        traced: set[str] = set()
+        for chunk in batched(sorted(set(external_ids)), BATCH):
+            traced.update(
+                self._conn.execute(
+                    sa.select(tr.c.conversation_external_id)
+                    .distinct()
+                    .where(self._where(tr), tr.c.conversation_external_id.in_(chunk))
+                ).scalars()
+            )
+            self._conn.execute(sa.delete(tr).where(self._where(tr), tr.c.conversation_external_id.in_(chunk)))
+        return traced
 
     # Ids of erased conversations are never handed out again: the search index reads "every
     # conversation after id N", and a new conversation given an erased id at or below N would never
