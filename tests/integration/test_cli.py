@@ -328,6 +328,25 @@ def test_conversation_erase(tmp_path: Path) -> None:
     assert summary["counts"]["conversations"] == 3
 
 
+def test_conversation_erase_rewrites_the_analytics_snapshot_without_a_search_index(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'erase.db'}"
+    deskops("workspace", "create", "acme", "--db", db, "--json")
+    source = [json.loads(line) for line in (DATA / "conversations.jsonl").read_text().splitlines() if line]
+    source[0]["attributes"] = {"note": "asked for by Zebulon Quixworth"}  # custom attributes are snapshotted
+    records = tmp_path / "conversations.jsonl"
+    records.write_text("".join(json.dumps(r) + "\n" for r in source))
+    deskops("import", str(records), "-w", "acme", "--kind", "conversations", "--db", db, "--json")
+    data = tmp_path / ".deskops"  # the default data folder, in the working folder
+    assert b"Zebulon" in _disk_bytes(data)  # the import wrote the snapshot; nobody has searched
+    deskops("conversation", "erase", source[0]["external_id"], "-w", "acme", "--yes", "--db", db, "--json")
+    assert b"Zebulon" not in _disk_bytes(data)
+
+
+def _disk_bytes(folder: Path) -> bytes:
+    assert folder.is_dir(), folder
+    return b"".join(p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file())
+
+
 def test_db_upgrade_and_rollups(demo: tuple[Path, str, dict[str, Any]]) -> None:
     from deskops.store.engine import head_revision
 
