@@ -230,6 +230,19 @@ def test_metrics_command(demo: tuple[Path, str, dict[str, Any]]) -> None:
     assert rows["customer.legacy_segment"]["effectively_empty"] and rows["team"]["mirrors_outcome"]
 
 
+def test_movers_list_as_many_as_top_says_of_the_attributes_by_names(
+    demo: tuple[Path, str, dict[str, Any]],
+) -> None:
+    _, db, _ = demo
+    base = ("metrics", "--db", db, "--workspace", "demo", "--from", "2026-10-02", "--to", "2026-10-31")
+    movers, _ = deskops(*base, "--metric", "conversation_volume", "--movers", "--top", "3", "--json")
+    assert len(movers["movers"]) == 3
+    every, _ = deskops(*base, "--metric", "conversation_volume", "--movers", "--top", "100", "--json")
+    assert len(every["movers"]) > 10 and every["movers"][:3] == movers["movers"]
+    plans, _ = deskops(*base, "--metric", "conversation_volume", "--movers", "--by", "plan,region", "--json")
+    assert {m["attribute"] for m in plans["movers"]} == {"plan", "region"}
+
+
 def test_articles_command(demo: tuple[Path, str, dict[str, Any]]) -> None:
     _, db, _ = demo
     figures, _ = deskops("articles", "--db", db, "--from", "2026-10-02", "--to", "2026-10-31", "--json")
