@@ -362,6 +362,16 @@ def test_bad_input_is_explained(scope: Any) -> None:
             end=date(2026, 3, 29),
             today=TODAY,
         )
+    with pytest.raises(engine.MetricQueryError, match="limit must be at least 1, not 0"):
+        run(  # a slice to 0 would have shown no movers at all, and -1 all but the last
+            engine.top_movers,
+            scope,
+            metric_name="conversation_volume",
+            start=date(2026, 3, 23),
+            end=date(2026, 3, 29),
+            limit=0,
+            today=TODAY,
+        )
     with pytest.raises(InvalidInput, match="unknown granularity"):
         run(
             engine.series,

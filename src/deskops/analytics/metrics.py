@@ -38,7 +38,8 @@ MAX_BUCKETS = 10_000
 MAX_POINTS = 200_000
 """Buckets × groups one series may have: beyond this the answer is unreadable and the memory large."""
 MAX_TOP = 100
-"""Groups a breakdown may show (the rest are pooled as (other)), and movers a ranking may show."""
+"""Groups a breakdown may show (the rest are pooled as (other)); also the most movers
+``deskops metrics --movers --top`` lists (the Python API may ask for every segment)."""
 MAX_BY = 4
 """Attributes one breakdown may combine (``plan,region,channel,topic``)."""
 MIN_SAMPLE = 30
@@ -531,8 +532,8 @@ def top_movers(
     m = metric
     if m.kind in ("quantile", "per_customer"):
         raise MetricQueryError(f"top movers need an additive metric; {m.name} is a {m.kind}")
-    if not 1 <= limit <= MAX_TOP:
-        raise MetricQueryError(f"--top must be between 1 and {MAX_TOP}, not {limit}")
+    if limit < 1:  # a slice to 0 or -1 would quietly show nothing or drop the last mover
+        raise MetricQueryError(f"limit must be at least 1, not {limit}")
     if attributes:
         breakdown_attributes(",".join(attributes), m)  # each known, none twice
     current, notices = check_period(start, end, today=today)

@@ -105,6 +105,7 @@ def metrics(
         },
         as_json=as_json,
     )
+    _check_top(top, as_json=as_json)
     filters = _parse_filters(filter_, as_json=as_json)
     with _services(db, as_json=as_json) as services, services.uow() as uow:
         start, end = _parse_period(from_, to)
@@ -168,6 +169,15 @@ def _refuse_options_that_do_not_apply(
             fail(f"{', '.join(ignored)} cannot be used with {mode}", as_json=as_json)
     elif given["--top"] and not given["--by"]:
         fail("--top needs --by (the groups to show) or --movers (the movers to list)", as_json=as_json)
+
+
+def _check_top(top: int | None, *, as_json: bool) -> None:
+    """``--top`` is 1 to MAX_TOP for movers as for a breakdown's groups. The bound is the
+    command's: the Python API may list every mover."""
+    from deskops.analytics.metrics import MAX_TOP
+
+    if top is not None and not 1 <= top <= MAX_TOP:
+        fail(f"--top must be between 1 and {MAX_TOP}, not {top}", as_json=as_json)
 
 
 def _granularity(value: str) -> Granularity:
