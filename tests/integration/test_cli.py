@@ -230,6 +230,19 @@ def test_metrics_command(demo: tuple[Path, str, dict[str, Any]]) -> None:
     assert rows["customer.legacy_segment"]["effectively_empty"] and rows["team"]["mirrors_outcome"]
 
 
+def test_movers_list_as_many_as_top_says_of_the_attributes_by_names(
+    demo: tuple[Path, str, dict[str, Any]],
+) -> None:
+    _, db, _ = demo
+    base = ("metrics", "--db", db, "--workspace", "demo", "--from", "2026-10-02", "--to", "2026-10-31")
+    movers, _ = deskops(*base, "--metric", "conversation_volume", "--movers", "--top", "3", "--json")
+    assert len(movers["movers"]) == 3
+    every, _ = deskops(*base, "--metric", "conversation_volume", "--movers", "--top", "100", "--json")
+    assert len(every["movers"]) > 10 and every["movers"][:3] == movers["movers"]
+    plans, _ = deskops(*base, "--metric", "conversation_volume", "--movers", "--by", "plan,region", "--json")
+    assert {m["attribute"] for m in plans["movers"]} == {"plan", "region"}
+
+
 def test_articles_command(demo: tuple[Path, str, dict[str, Any]]) -> None:
     _, db, _ = demo
     figures, _ = deskops("articles", "--db", db, "--from", "2026-10-02", "--to", "2026-10-31", "--json")
@@ -326,6 +339,25 @@ def test_conversation_erase(tmp_path: Path) -> None:
     assert f"conversation:{first}" not in [h["id"] for h in after["hits"]]
     summary, _ = deskops("summary", "-w", "acme", "--db", db, "--json")
     assert summary["counts"]["conversations"] == 3
+
+
+def test_conversation_erase_rewrites_the_analytics_snapshot_without_a_search_index(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'erase.db'}"
+    deskops("workspace", "create", "acme", "--db", db, "--json")
+    source = [json.loads(line) for line in (DATA / "conversations.jsonl").read_text().splitlines() if line]
+    source[0]["attributes"] = {"note": "asked for by Zebulon Quixworth"}  # custom attributes are snapshotted
+    records = tmp_path / "conversations.jsonl"
+    records.write_text("".join(json.dumps(r) + "\n" for r in source))
+    deskops("import", str(records), "-w", "acme", "--kind", "conversations", "--db", db, "--json")
+    data = tmp_path / ".deskops"  # the default data folder, in the working folder
+    assert b"Zebulon" in _disk_bytes(data)  # the import wrote the snapshot; nobody has searched
+    deskops("conversation", "erase", source[0]["external_id"], "-w", "acme", "--yes", "--db", db, "--json")
+    assert b"Zebulon" not in _disk_bytes(data)
+
+
+def _disk_bytes(folder: Path) -> bytes:
+    assert folder.is_dir(), folder
+    return b"".join(p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file())
 
 
 def test_db_upgrade_and_rollups(demo: tuple[Path, str, dict[str, Any]]) -> None:

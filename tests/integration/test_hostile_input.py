@@ -98,6 +98,24 @@ def test_a_query_too_big_to_answer_is_refused_with_what_to_change(
 @pytest.mark.parametrize(
     ("args", "says"),
     [
+        (["--movers", "--top", "1000000"], "--top must be between 1 and 100, not 1000000"),
+        (["--movers", "--top", "0"], "--top must be between 1 and 100, not 0"),
+        (["--movers", "--by", "topic,topic"], "--by names topic more than once"),
+        (["--compare", "--top", "3"], "--top cannot be used with --compare"),
+        (["--compare", "--by", "plan", "--granularity", "week"], "--by, --granularity cannot be used with"),
+        (["--compare", "--anomalies"], "--anomalies cannot be used with --compare"),
+        (["--movers", "--chart", "bar"], "--chart cannot be used with --movers"),
+        (["--movers", "--compare"], "--compare and --movers are two questions"),
+        (["--top", "5"], "--top needs --by (the groups to show) or --movers"),
+    ],
+)
+def test_an_option_that_would_be_ignored_is_refused(db: str, args: list[str], says: str) -> None:
+    refused("metrics", "--db", db, "--metric", "conversation_volume", *PERIOD, *args, says=says)
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
         (["traces", "--limit", "-1"], "--limit must be between 1 and 1,000, not -1"),
         (["traces", "--limit", "0"], "--limit must be between 1 and 1,000, not 0"),
         (["traces", "--limit", "5000"], "--limit must be between 1 and 1,000"),

@@ -192,6 +192,40 @@ def test_breakdown_keeps_the_largest_groups_and_folds_the_rest(scope: Any) -> No
     assert "showing the 1 largest" in result["notices"][0]
 
 
+def test_a_breakdown_names_each_attribute_once_and_at_most_four(scope: Any) -> None:
+    def by(attributes: str) -> Any:
+        return run(
+            engine.series,
+            scope,
+            metric_name="conversation_volume",
+            start=date(2026, 3, 16),
+            end=date(2026, 3, 29),
+            granularity="week",
+            by=attributes,
+            today=TODAY,
+        )
+
+    # Repeating an attribute used to multiply the group codes until they wrapped round in int64.
+    with pytest.raises(engine.MetricQueryError, match="--by names topic more than once"):
+        by(",".join(["topic"] * 25))
+    with pytest.raises(engine.MetricQueryError, match="--by names plan more than once"):
+        by("plan, topic,plan")
+    with pytest.raises(engine.MetricQueryError, match="--by combines at most 4 attributes, not 5"):
+        by("plan,region,topic,channel,language")
+    four = by("plan,region,topic,channel")
+    totals = {g["group"]: g["total"]["denominator"] for g in four["groups"]}
+    # Week 1: Free-EU cards 5, Pro-EU cards 5; week 2: Free-EU 6 (3 billing), Pro-NA 4 (2 billing);
+    # and the 22nd's Pro-NA conversation without a topic.
+    assert totals == {
+        "Free × EU × cards × chat": 8,
+        "Pro × EU × cards × chat": 5,
+        "Free × EU × billing × chat": 3,
+        "Pro × NA × billing × chat": 2,
+        "Pro × NA × cards × chat": 2,
+        "Pro × NA × (none) × chat": 1,
+    }
+
+
 def test_comparison_uses_a_two_proportion_z_test(scope: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(engine, "MIN_SAMPLE", 5)
     result = run(
@@ -326,6 +360,16 @@ def test_bad_input_is_explained(scope: Any) -> None:
             metric_name="first_response_p90",
             start=date(2026, 3, 23),
             end=date(2026, 3, 29),
+            today=TODAY,
+        )
+    with pytest.raises(engine.MetricQueryError, match="limit must be at least 1, not 0"):
+        run(  # a slice to 0 would have shown no movers at all, and -1 all but the last
+            engine.top_movers,
+            scope,
+            metric_name="conversation_volume",
+            start=date(2026, 3, 23),
+            end=date(2026, 3, 29),
+            limit=0,
             today=TODAY,
         )
     with pytest.raises(InvalidInput, match="unknown granularity"):

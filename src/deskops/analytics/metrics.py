@@ -38,7 +38,10 @@ MAX_BUCKETS = 10_000
 MAX_POINTS = 200_000
 """Buckets × groups one series may have: beyond this the answer is unreadable and the memory large."""
 MAX_TOP = 100
-"""Groups a breakdown may show (the rest are pooled as (other))."""
+"""Groups a breakdown may show (the rest are pooled as (other)); also the most movers
+``deskops metrics --movers --top`` lists (the Python API may ask for every segment)."""
+MAX_BY = 4
+"""Attributes one breakdown may combine (``plan,region,channel,topic``)."""
 MIN_SAMPLE = 30
 """Below this many conversations in the denominator a value is flagged thin and never tested."""
 MAX_GROUPS = 12
@@ -179,6 +182,17 @@ def check_period(start: date, end: date, *, today: date | None = None) -> tuple[
     return Period(start, end), notices
 
 
+def breakdown_attributes(by: str | None, m: Metric) -> list[str]:
+    """The attributes named in ``by`` (commas between them), each known to ``m`` and named once."""
+    attributes = [a.strip() for a in by.split(",")] if by else []
+    for attribute in attributes:
+        _check_attribute(attribute, m)
+    repeated = sorted({a for a in attributes if attributes.count(a) > 1})
+    if repeated:
+        raise MetricQueryError(f"--by names {', '.join(repeated)} more than once")
+    return attributes
+
+
 def _check_attribute(name: str, m: Metric) -> None:
     if name not in ATTRIBUTES:
         raise MetricQueryError(f"unknown attribute {name!r}: use one of {', '.join(ATTRIBUTES)}")
@@ -254,9 +268,9 @@ def series(
     """
     m = metric
     period, notices = check_period(start, end, today=today)
-    attributes = [a.strip() for a in by.split(",")] if by else []
-    for attribute in attributes:
-        _check_attribute(attribute, m)
+    attributes = breakdown_attributes(by, m)
+    if len(attributes) > MAX_BY:
+        raise MetricQueryError(f"--by combines at most {MAX_BY} attributes, not {len(attributes)}")
     if not 1 <= top <= MAX_TOP:
         raise MetricQueryError(f"--top must be between 1 and {MAX_TOP}, not {top}")
     expected = frames.bucket_count(period.start, period.end, granularity)
@@ -322,6 +336,11 @@ def _top_groups(
     parts = [f.codes(a) for a in attributes]
     sizes = [len(names) for _, names in parts]
     space = math.prod(sizes)
+    if space >= 2**63:  # each combination is one int64 below: beyond it they would wrap and mix
+        raise MetricQueryError(
+            f"{' × '.join(attributes)} have {' × '.join(map(str, sizes))} possible groups, more than "
+            "can be counted: break down by fewer attributes"
+        )
     combined = parts[0][0].astype(np.int32 if space < 2**31 else np.int64, copy=False)
     for (codes, _), size in zip(parts[1:], sizes[1:], strict=True):  # one integer per combination
         combined = combined * size + codes
@@ -513,6 +532,10 @@ def top_movers(
     m = metric
     if m.kind in ("quantile", "per_customer"):
         raise MetricQueryError(f"top movers need an additive metric; {m.name} is a {m.kind}")
+    if limit < 1:  # a slice to 0 or -1 would quietly show nothing or drop the last mover
+        raise MetricQueryError(f"limit must be at least 1, not {limit}")
+    if attributes:
+        breakdown_attributes(",".join(attributes), m)  # each known, none twice
     current, notices = check_period(start, end, today=today)
     before = Period(*previous) if previous else current.previous()
     snapshot = columns.snapshot(scope)  # one snapshot for both periods: the same codes

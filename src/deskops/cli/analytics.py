@@ -40,12 +40,25 @@ def metrics(
     ] = None,
     to: Annotated[str | None, typer.Option("--to", help="Last day, inclusive.")] = None,
     workspace: Workspace = "demo",
-    by: Annotated[str | None, typer.Option("--by", help="Break down by this attribute.")] = None,
-    granularity: Annotated[str, typer.Option(help="hour, day, week or month.")] = "day",
+    by: Annotated[
+        str | None,
+        typer.Option(
+            "--by",
+            help="Break down by this attribute, or by combinations of up to 4 (plan,region); "
+            "with --movers: rank only these attributes' segments.",
+        ),
+    ] = None,
+    granularity: Annotated[str | None, typer.Option(help="hour, day, week or month (default day).")] = None,
     filter_: Annotated[
         list[str] | None, typer.Option("--filter", help="ATTRIBUTE=VALUE, repeatable.")
     ] = None,
-    top: Annotated[int, typer.Option(help="With --by: show this many groups, the rest as (other).")] = 12,
+    top: Annotated[
+        int | None,
+        typer.Option(
+            help="With --by: show this many groups (default 12), the rest as (other); with --movers: "
+            "this many movers (default 10). 1 to 100."
+        ),
+    ] = None,
     compare: Annotated[
         bool,
         typer.Option(
@@ -79,6 +92,20 @@ def metrics(
         return
     if metric is None or from_ is None or to is None:
         fail("--metric, --from and --to are required (or --list)", as_json=as_json)
+    _refuse_options_that_do_not_apply(
+        compare=compare,
+        movers=movers,
+        given={
+            "--by": by is not None,
+            "--top": top is not None,
+            "--granularity": granularity is not None,
+            "--anomalies": anomalies,
+            "--chart": chart is not None,
+            "--chart-html": chart_html is not None,
+        },
+        as_json=as_json,
+    )
+    _check_top(top, as_json=as_json)
     filters = _parse_filters(filter_, as_json=as_json)
     with _services(db, as_json=as_json) as services, services.uow() as uow:
         start, end = _parse_period(from_, to)
@@ -87,7 +114,14 @@ def metrics(
         document: dict[str, Any]
         if movers:
             document = engine.top_movers(
-                scope, columns=services.columns, metric=chosen, start=start, end=end, filters=filters
+                scope,
+                columns=services.columns,
+                metric=chosen,
+                start=start,
+                end=end,
+                filters=filters,
+                attributes=tuple(engine.breakdown_attributes(by, chosen)) or None,
+                limit=MOVERS_SHOWN if top is None else top,
             ).to_json()
         elif compare:
             document = engine.compare(
@@ -100,10 +134,10 @@ def metrics(
                 metric=chosen,
                 start=start,
                 end=end,
-                granularity=_granularity(granularity),
+                granularity=_granularity(granularity or "day"),
                 by=by,
                 filters=filters,
-                top=top,
+                top=engine.MAX_GROUPS if top is None else top,
             )
             document = _with_anomalies_and_chart(
                 series,
@@ -112,6 +146,38 @@ def metrics(
                 chart_html=chart_html,
             )
     _emit(document, as_json=as_json, render=_render_metrics)
+
+
+MOVERS_SHOWN = 10
+"""Movers ``deskops metrics --movers`` lists unless ``--top`` says otherwise."""
+
+# Options of `deskops metrics` that only one kind of answer uses: elsewhere they are refused, not
+# silently ignored.
+_SERIES_ONLY = ("--granularity", "--anomalies", "--chart", "--chart-html")
+_NOT_WITH = {"--compare": ("--by", "--top", *_SERIES_ONLY), "--movers": _SERIES_ONLY}
+
+
+def _refuse_options_that_do_not_apply(
+    *, compare: bool, movers: bool, given: dict[str, bool], as_json: bool
+) -> None:
+    if compare and movers:
+        fail("--compare and --movers are two questions: ask one at a time", as_json=as_json)
+    mode = "--compare" if compare else "--movers" if movers else None
+    if mode is not None:
+        ignored = [option for option in _NOT_WITH[mode] if given[option]]
+        if ignored:
+            fail(f"{', '.join(ignored)} cannot be used with {mode}", as_json=as_json)
+    elif given["--top"] and not given["--by"]:
+        fail("--top needs --by (the groups to show) or --movers (the movers to list)", as_json=as_json)
+
+
+def _check_top(top: int | None, *, as_json: bool) -> None:
+    """``--top`` is 1 to MAX_TOP for movers as for a breakdown's groups. The bound is the
+    command's: the Python API may list every mover."""
+    from deskops.analytics.metrics import MAX_TOP
+
+    if top is not None and not 1 <= top <= MAX_TOP:
+        fail(f"--top must be between 1 and {MAX_TOP}, not {top}", as_json=as_json)
 
 
 def _granularity(value: str) -> Granularity:

@@ -301,8 +301,10 @@ def conversation_erase(
         erased = scope.conversations.erase(external_ids)
         uow.commit()
         missing = sorted(set(external_ids) - set(erased))
-        if erased and services.search.indexed(workspace):
-            services.search.sync(workspace)  # the index drops their text now, not at the next search
+        if erased:
+            if services.search.indexed(workspace):
+                services.search.sync(workspace)  # the index drops their text now, not at the next search
+            # The snapshot on disk drops them now too, whether or not anyone has searched yet.
             _refresh_rollups(services, workspace)
     _emit(
         {"workspace": workspace, "erased": erased, "not_found": missing},

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import time
-
 import sqlalchemy as sa
 
 from deskops.domain.models import Workspace
-from deskops.errors import Conflict
-from deskops.store import tables as t
-from deskops.store.engine import BUSY_TIMEOUT_MS
 from deskops.store.repositories._base import NotFound, UnknownWorkspace, UpsertCounts
+from deskops.store.repositories._locks import LOCK_SPACE, WRITE_LOCK_WAIT_S, lock_for_writes
 from deskops.store.repositories.audit import AuditRepository
 from deskops.store.repositories.cohorts import CohortRepository
 from deskops.store.repositories.content import (
@@ -30,12 +26,9 @@ from deskops.store.repositories.stats import StatsRepository
 from deskops.store.repositories.traces import TraceRepository
 from deskops.store.repositories.workspaces import WorkspaceDirectory
 
-WRITE_LOCK_WAIT_S = 600.0
-"""How long a write waits for another one to the same workspace before giving up."""
-LOCK_SPACE = 0x64736B
-"""First key of deskops's PostgreSQL advisory locks (the second is the workspace id)."""
-
 __all__ = [
+    "LOCK_SPACE",
+    "WRITE_LOCK_WAIT_S",
     "DataRevision",
     "NotFound",
     "UnknownWorkspace",
@@ -76,39 +69,10 @@ class WorkspaceScope:
         PostgreSQL takes a transaction-scoped advisory lock on the workspace; SQLite takes the
         database's write lock. Still waiting after ``wait_s`` seconds is a ``Conflict``.
         """
-        began = time.monotonic()
-        while True:
-            try:
-                if self.connection.dialect.name == "postgresql":
-                    # The server waits (and gives up) for us: a failed statement ends the transaction.
-                    self.connection.execute(
-                        sa.text("SELECT set_config('lock_timeout', :ms, true)"),
-                        {"ms": f"{int(wait_s * 1000)}ms"},
-                    )
-                    self.connection.execute(
-                        sa.text("SELECT pg_advisory_xact_lock(:space, :workspace)"),
-                        {"space": LOCK_SPACE, "workspace": self.workspace.id},
-                    )
-                else:  # a write statement takes SQLite's one write lock, waiting (busy_timeout) for it
-                    left = max(0.05, wait_s - (time.monotonic() - began))
-                    wait_ms = int(min(left * 1000, BUSY_TIMEOUT_MS))
-                    self.connection.exec_driver_sql(f"PRAGMA busy_timeout={wait_ms}")
-                    try:
-                        self.connection.execute(
-                            sa.update(t.workspaces)
-                            .where(t.workspaces.c.id == self.workspace.id)
-                            .values(name=t.workspaces.c.name)
-                        )
-                    finally:
-                        self.connection.exec_driver_sql(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-                return
-            except sa.exc.OperationalError as exc:
-                locked = "locked" in str(exc.orig) or "lock timeout" in str(exc.orig)
-                gave_up = self.connection.dialect.name == "postgresql" or time.monotonic() - began >= wait_s
-                if not locked or gave_up:
-                    if locked:
-                        raise Conflict(
-                            f"workspace {self.workspace.name!r} is being written by another process "
-                            f"(an import?); still busy after {wait_s:.0f} s: try again when it is done"
-                        ) from None
-                    raise
+        lock_for_writes(
+            self.connection,
+            workspace_id=self.workspace.id,
+            space=LOCK_SPACE,
+            busy=f"workspace {self.workspace.name!r} is being written by another process (an import?)",
+            wait_s=wait_s,
+        )

@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 
 from deskops.errors import InvalidInput, NotFound
+from deskops.store.repositories._locks import lock_for_writes, table_lock_space
 
 T = TypeVar("T")
 
@@ -29,12 +30,39 @@ class WorkspaceRepository:
     def _where(self, table: sa.Table) -> sa.ColumnElement[bool]:
         return table.c.workspace_id == self.workspace_id
 
+    def _lock_for_writes(self, table: sa.Table) -> None:
+        """Take turns with every other transaction writing ``table`` in this workspace, until this
+        one ends. A writer that reads before it writes (the next id, whether a record exists, the
+        current version) takes it before reading, so what it read is still true when it writes.
+
+        One lock per table on PostgreSQL, so a reply's trace does not wait for an import of
+        conversations; SQLite has one write lock for the whole database.
+        """
+        lock_for_writes(
+            self._conn,
+            workspace_id=self.workspace_id,
+            space=table_lock_space(table),
+            busy=f"{table.name} of this workspace are being written by another process",
+        )
+
     def _next_id(self, table: sa.Table) -> int:
-        """Ids are allocated per workspace; the primary key (workspace_id, id) guards races."""
+        """The next id of ``table`` in this workspace: above every id it holds (and, where ids are
+        cursors, every id it ever held: ``_highest_deleted_id``).
+
+        Takes the table's write lock first (see ``_lock_for_writes``), so two transactions never
+        pick the same id.
+        """
+        self._lock_for_writes(table)
         current = self._conn.execute(
             sa.select(sa.func.max(table.c.id)).where(self._where(table))
         ).scalar_one()
-        return int(current or 0) + 1
+        return max(int(current or 0), self._highest_deleted_id(table)) + 1
+
+    def _highest_deleted_id(self, table: sa.Table) -> int:
+        """The highest id ever deleted from ``table`` in this workspace, for the tables whose ids
+        readers use as cursors ("everything after id N"): an id handed out again would sit behind
+        a cursor that has already passed it. 0 where rows are never deleted."""
+        return 0
 
     def _count(self, table: sa.Table) -> int:
         return int(
@@ -106,6 +134,7 @@ class UpsertByExternalId(WorkspaceRepository):
         by_external_id = {row["external_id"]: row for row in rows}
         if len(by_external_id) != len(rows):
             raise InvalidInput("duplicate external_id in one batch")
+        self._lock_for_writes(table)  # what exists is read next: no one may insert it meanwhile
         existing = self._existing(table, list(by_external_id))
         next_id = self._next_id(table)
         inserts, updates, ids, changed = [], [], {}, set()

@@ -40,8 +40,9 @@ class AuditRepository(WorkspaceRepository):
         proposal_id: int | None = None,
         data: dict[str, Any] | None = None,
     ) -> AuditEvent:
-        """Append an event after the head (callers hold the workspace write lock, so the
-        sequence stays gap-free; the primary key refuses a duplicate all the same)."""
+        """Append an event after the head, in the caller's transaction. The table's write lock is
+        taken first, so two writers never read the same head; the sequence stays gap-free."""
+        self._lock_for_writes(t.audit_events)
         seq, previous = self.head()
         seq += 1
         items = sorted(set(items or []))

@@ -22,6 +22,7 @@ class CohortRepository(WorkspaceRepository):
             cohort = Cohort(name=name, definition=definition, created_at=now, updated_at=now)
         except ValidationError as exc:
             raise InvalidInput(f"invalid cohort name {name!r}: {first_problem(exc)}") from None
+        self._lock_for_writes(t.cohorts)  # two saves of one name: the second replaces the first
         existing = self.find(name)
         if existing is None:
             self._conn.execute(

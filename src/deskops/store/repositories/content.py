@@ -42,6 +42,7 @@ class _VersionedRepository(WorkspaceRepository):
         ``by`` and ``proposal_id`` say who wrote it and through which proposal (the history shows them).
         """
         table, external_id = self.table, record["external_id"]
+        self._lock_for_writes(table)  # the next version (or id) is read before it is written
         current = self._conn.execute(
             sa.select(table).where(self._where(table), table.c.external_id == external_id)
         ).first()
@@ -143,6 +144,7 @@ class _VersionedRepository(WorkspaceRepository):
 
     def upsert_many(self, records: Sequence[Any]) -> UpsertCounts:
         counts = UpsertCounts()
+        self._lock_for_writes(self.table)  # what exists is read before each save
         for record in records:
             exists = self._exists(record.external_id)
             _, changed = self.save(record)
@@ -292,6 +294,7 @@ class AgentSettingsRepository(WorkspaceRepository):
 
         The document is stored as written (keys left at their defaults are not stored).
         """
+        self._lock_for_writes(t.agent_settings_versions)  # the next version is read before it is written
         current = self.current()
         if current is not None and current.settings == settings:
             return current
@@ -369,6 +372,7 @@ class PolicyRepository(WorkspaceRepository):
         self, policy: ReviewPolicy, *, by: str | None = None, proposal_id: int | None = None
     ) -> PolicyVersion:
         """Store ``policy`` as a new version (the document as written: defaults left out)."""
+        self._lock_for_writes(t.policy_versions)  # the next version is read before it is written
         current = self.current()
         at = datetime.now(UTC)
         self._conn.execute(

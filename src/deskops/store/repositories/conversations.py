@@ -67,6 +67,7 @@ class Opening:
 class ConversationRepository(UpsertByExternalId):
     def upsert_many(self, conversations: Sequence[Conversation]) -> UpsertCounts:
         """Insert new conversations, update changed ones (messages replaced), skip identical ones."""
+        self._lock_for_writes(t.conversations)  # before reading which of them exist
         customer_ids = CustomerRepository(self._conn, self.workspace_id).ensure(
             c.customer_external_id for c in conversations if c.customer_external_id
         )
@@ -114,14 +115,18 @@ class ConversationRepository(UpsertByExternalId):
         return counts
 
     def erase(self, external_ids: Sequence[str]) -> list[str]:
-        """Delete conversations and their messages for good (a customer's erasure request).
+        """Delete conversations for good (a customer's erasure request): their messages and the
+        front-line agent's decision traces filed under them go too, since those hold the customer's
+        words (a trace is erased even when its conversation was never imported).
 
-        Returns the external ids that existed and are gone. The search index and the
+        Returns the external ids of which anything existed and is gone. The search index and the
         analytics snapshot drop them on their next use.
         """
+        self._lock_for_writes(t.conversations)  # the highest erased id must not race an insert
         found = self._ids_by_external_id(t.conversations, external_ids)
+        traced = self._erase_traces(external_ids)
         if not found:
-            return []
+            return sorted(traced)
         ids = sorted(found.values())
         for chunk in batched(ids, BATCH):
             self._conn.execute(
@@ -132,10 +137,60 @@ class ConversationRepository(UpsertByExternalId):
                     self._where(t.conversations), t.conversations.c.id.in_(chunk)
                 )
             )
+        self._raise_highest_deleted_id(ids[-1])
         revision = RevisionRepository(self._conn, self.workspace_id).bump(rewrite=True)
-        erased = sorted(found)
-        self._record_changes(erased, revision.revision, erased=True)
-        return erased
+        self._record_changes(sorted(found), revision.revision, erased=True)
+        return sorted(set(found) | traced)
+
+    def _erase_traces(self, external_ids: Sequence[str]) -> set[str]:
+        """Delete the decision traces of these conversations; returns the external ids that had any."""
+        tr = t.decision_traces
+        traced: set[str] = set()
+        for chunk in batched(sorted(set(external_ids)), BATCH):
+            traced.update(
+                self._conn.execute(
+                    sa.select(tr.c.conversation_external_id)
+                    .distinct()
+                    .where(self._where(tr), tr.c.conversation_external_id.in_(chunk))
+                ).scalars()
+            )
+            self._conn.execute(sa.delete(tr).where(self._where(tr), tr.c.conversation_external_id.in_(chunk)))
+        return traced
+
+    # Ids of erased conversations are never handed out again: the search index reads "every
+    # conversation after id N", and a new conversation given an erased id at or below N would never
+    # be indexed. Deleting the newest conversations lowers max(id), so the highest id ever erased is
+    # kept, until the schema has a column for it, as one row of conversation_changes that no change
+    # can be mistaken for: an empty external id (a conversation's has at least one character) and
+    # minus that id as its revision (readers ask for revisions after a revision >= 0).
+    _HIGHEST_ERASED = ""
+
+    def _highest_deleted_id(self, table: sa.Table) -> int:
+        if table is not t.conversations:
+            return 0
+        cc = t.conversation_changes
+        lowest = self._conn.execute(
+            sa.select(sa.func.min(cc.c.revision)).where(
+                self._where(cc), cc.c.external_id == self._HIGHEST_ERASED
+            )
+        ).scalar_one()
+        return -int(lowest) if lowest is not None else 0
+
+    def _raise_highest_deleted_id(self, erased_id: int) -> None:
+        """Remember ``erased_id`` if it is the highest conversation id erased so far."""
+        highest = self._highest_deleted_id(t.conversations)
+        if erased_id <= highest:
+            return
+        cc = t.conversation_changes
+        self._conn.execute(sa.delete(cc).where(self._where(cc), cc.c.external_id == self._HIGHEST_ERASED))
+        self._conn.execute(
+            sa.insert(cc).values(
+                workspace_id=self.workspace_id,
+                revision=-erased_id,
+                external_id=self._HIGHEST_ERASED,
+                erased=True,
+            )
+        )
 
     def _record_changes(self, external_ids: Sequence[str], revision: int, *, erased: bool) -> None:
         if external_ids:
@@ -157,7 +212,7 @@ class ConversationRepository(UpsertByExternalId):
         cc = t.conversation_changes
         rows = self._conn.execute(
             sa.select(cc.c.external_id, cc.c.revision, cc.c.erased)
-            .where(self._where(cc), cc.c.revision > revision)
+            .where(self._where(cc), cc.c.revision > revision, cc.c.external_id != self._HIGHEST_ERASED)
             .order_by(cc.c.revision)
         )
         latest = {
@@ -320,7 +375,8 @@ class ConversationRepository(UpsertByExternalId):
         return out
 
     def max_id(self) -> int:
-        """The newest conversation's id (ids grow with every insert); 0 when there are none."""
+        """The newest conversation's id (ids grow with every insert, and an erased one is never
+        handed out again); 0 when there are none."""
         c = t.conversations
         return int(self._conn.execute(sa.select(sa.func.max(c.c.id)).where(self._where(c))).scalar_one() or 0)
 

@@ -23,6 +23,8 @@ class CustomerRepository(UpsertByExternalId):
 
     def ensure(self, external_ids: Iterable[str]) -> dict[str, int]:
         """Ids of the given customers, creating bare records for the ones not seen before."""
+        # Before reading: a customer inserted meanwhile by another writer would be overwritten bare.
+        self._lock_for_writes(t.customers)
         wanted = set(external_ids)
         ids = self._ids_by_external_id(t.customers, wanted)
         missing = sorted(wanted - ids.keys())

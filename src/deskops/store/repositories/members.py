@@ -21,6 +21,7 @@ class MemberRepository(WorkspaceRepository):
         email = email.strip().lower()
         if "@" not in email:
             raise InvalidInput(f"invalid email {email!r}")
+        self._lock_for_writes(t.members)  # two adds of one email: the second finds the first
         if self.find(email) is not None:
             raise Conflict(f"{email} is already a member of this workspace")
         member = Member(

@@ -29,6 +29,9 @@ class RevisionRepository(WorkspaceRepository):
 
     def bump(self, *, rewrite: bool) -> DataRevision:
         """Record a write: an append of new rows, or (``rewrite``) a change to existing ones."""
+        # Two writers reading the same revision would both write the next one, and a snapshot
+        # taken after the first would never see the second's rows.
+        self._lock_for_writes(t.data_revisions)
         now = self.current()
         new = DataRevision(now.revision + 1, now.revision + 1 if rewrite else now.rewrite_revision)
         values = {"revision": new.revision, "rewrite_revision": new.rewrite_revision}
