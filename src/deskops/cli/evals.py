@@ -255,3 +255,30 @@ def eval_review(
                 services.close()
     document = reports[0] if len(reports) == 1 else {"evaluation": "review", "splits": reports}
     _emit(document, as_json=as_json, render=lambda d: out.print_json(json.dumps(d)))
+
+
+@bench_app.command("changes")
+def bench_changes(
+    conversations: Annotated[int, typer.Option(help="Size of the simulated workspace.")] = 50_000,
+    proposals: Annotated[int, typer.Option(help="One-article proposals reviewed without the replay.")] = 40,
+    replayed: Annotated[int, typer.Option(help="One-article proposals reviewed with the replay.")] = 15,
+    events: Annotated[int, typer.Option(help="Audit events in the chain that is verified.")] = 1_000_000,
+    as_json: Json = False,
+) -> None:
+    """Review (without and with the replay), apply and audit-verify times on a simulated workspace."""
+    from deskops.harness.bench_changes import run_changes_bench
+
+    with _services(None, as_json=as_json) as services:
+        _within("--conversations", conversations, 1000, MAX_SIZE)
+        _within("--proposals", proposals, 1, 1000)
+        _within("--replayed", replayed, 1, 200)
+        _within("--events", events, 1, 100_000_000)
+        document = run_changes_bench(
+            conversations=conversations,
+            proposals=proposals,
+            replayed=replayed,
+            events=events,
+            embedder=services.search.embedder,
+            log=lambda line: err.print(line, highlight=False),
+        )
+    _emit(document, as_json=as_json, render=lambda d: out.print_json(json.dumps(d)))
