@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import random
+import re
+import time
 from datetime import UTC, datetime
 
 import pytest
@@ -138,6 +141,67 @@ def test_iban_check_digits() -> None:
     # A run of digits that fails the IBAN check is not reported as one (it may still go as a phone number:
     # over-redacting a long number is the safe side).
     assert "ibans" not in redact("IBAN DE88 3704 0044 0532 0130 00").found
+
+
+def _mixed_digits(size: int) -> str:
+    """Digit groups of random lengths between random separators, the same on every run."""
+    rng = random.Random(7)
+    parts = []
+    while sum(map(len, parts)) < size:
+        parts.append(str(rng.randrange(10 ** rng.randint(0, 6))))
+        parts.append(rng.choice([" "] * 50 + ["-"] * 50 + ["."]))
+    return "".join(parts)[:size]
+
+
+HOSTILE = {
+    "short digit groups": "1 " * 25_000,
+    "digit groups with dashes and spaces": "4111-1111 1111-1111 1" * 2_400,
+    "one long digit run": "123456-" * 7_000,
+    "mixed digits": _mixed_digits(50_000),
+    "email-like words": "a." * 25_000,
+    "token-like words": "eyJ-" * 12_500,
+    "keywords": "pin-" * 12_500,
+}
+DIGIT_FILLERS = [
+    "short digit groups",
+    "digit groups with dashes and spaces",
+    "one long digit run",
+    "mixed digits",
+]
+
+
+@pytest.mark.parametrize("filler", list(HOSTILE.values()), ids=list(HOSTILE))
+def test_a_long_hostile_message_is_redacted_quickly_and_its_card_still_found(filler: str) -> None:
+    half = len(filler) // 2
+    text = f"{filler[:half]} card 5500 0000 0000 0004 {filler[half:]}"
+    started = time.process_time()
+    result = redact(text)
+    assert time.process_time() - started < 0.5
+    assert "card [CARD]" in result.text and "5500 0000 0000 0004" not in result.text
+
+
+SPRINKLED = {
+    "card": "5500 0000 0000 0004",
+    "my PIN is": "4821",
+    "password:": "hunter2x",
+    "write to": "ana@example.org",
+}
+
+
+@pytest.mark.parametrize("filler", [HOSTILE[name] for name in DIGIT_FILLERS], ids=DIGIT_FILLERS)
+def test_secrets_where_a_long_message_is_cut_into_pieces_are_still_found(filler: str) -> None:
+    # A secret every 2,500 characters: the spaces between its words are the only ones to cut at away
+    # from digits.
+    secrets = [f"{lead} {value}" for lead, value in SPRINKLED.items()] * 5
+    text = "".join(f"{filler[i * 2_500 : (i + 1) * 2_500]} {secret} " for i, secret in enumerate(secrets))
+    started = time.process_time()
+    result = redact(text)
+    assert time.process_time() - started < 0.5
+    # Each value is replaced (by [PHONE] rather than [PIN] when a cut falls between the two and digits run
+    # on after the value), the card as a card.
+    for lead in SPRINKLED:
+        assert len(re.findall(rf"{re.escape(lead)} \[[A-Z_]+\]", result.text)) == 5, lead
+    assert result.text.count("card [CARD]") == 5
 
 
 # ------------------------------------------------------------------------------------------ injection

@@ -15,19 +15,32 @@ code", "OTP", "2FA code", "PIN", "password", "passcode", "CVV"/"CVC"/"security c
 
 Each is replaced by a typed placeholder such as ``[CARD]`` or ``[PIN]``; what was found
 is reported by kind, never by value. Over-redacting a number is the safe side.
+
+No pattern rereads the rest of the text from each place it tries, and a long message is redacted
+in pieces of at most ``MAX_SCAN`` characters (the words either side of each cut once more), so the
+time redaction takes grows with the length of a message, never faster, whatever a customer sends.
 """
 
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from itertools import accumulate
 
-EMAIL = re.compile(r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}\b")
+MAX_SCAN = 4_000
+"""The longest piece of a message the patterns read at once; a longer message is redacted piece by piece."""
+SEAM = 300
+"""Characters either side of a cut between pieces redacted once more: enough for a keyword and its value."""
+
+EMAIL = re.compile(r"\b[A-Za-z0-9._%+-]{1,64}@(?:[A-Za-z0-9-]{1,63}\.){1,8}[A-Za-z]{2,24}\b")
 IBAN = re.compile(r"\b[A-Za-z]{2}\d{2}(?:[ ]?[A-Za-z0-9]){11,30}\b")
 DIGIT_RUN = re.compile(r"\b\d(?:[ -]?\d){12,}\b")
 """A run of 13 or more digits (spaces or dashes between them): a card number may be inside it."""
+CARD_DIGITS = (13, 19)
+"""How many digits a card number has, at least and at most."""
 PHONE = re.compile(
     r"(?<![\w/])(?:\+\d{1,3}[ .-]?)?(?:\(\d{1,4}\)[ .-]?)?\d{2,4}(?:[ .-]?\d{2,4}){2,4}(?![\w/])"
 )
@@ -36,8 +49,12 @@ STREET_TYPES = (
     "square|sq|terrace|calle|rue|strasse|straße|weg|platz"
 )
 # Street names are capitalised words (case matters there); the street type may be any case.
-ADDRESS = re.compile(rf"\b\d{{1,5}}[A-Za-z]?\s+(?:[A-Z][\w'.-]*\s+){{1,4}}(?i:{STREET_TYPES})\b\.?")
-ADDRESS_NUMBER_AFTER = re.compile(r"\b[A-ZÄÖÜ][\wäöüß-]*(?:strasse|straße|weg|platz|gasse)\s+\d{1,5}[a-z]?\b")
+ADDRESS = re.compile(
+    rf"\b\d{{1,5}}[A-Za-z]?\s{{1,3}}(?:[A-Z][\w'.-]{{0,30}}\s{{1,3}}){{1,4}}(?i:{STREET_TYPES})\b\.?"
+)
+ADDRESS_NUMBER_AFTER = re.compile(
+    r"\b[A-ZÄÖÜ][\wäöüß-]{0,40}(?:strasse|straße|weg|platz|gasse)\s+\d{1,5}[a-z]?\b"
+)
 
 
 # -- secrets named by the customer -----------------------------------------------------------------
@@ -80,21 +97,26 @@ KEYWORD_SECRET = re.compile(
     # A value with a digit may follow the keyword directly ("OTP 482913", "PIN 4821"), in groups split
     # by spaces or dashes (482 913, A7X-4421); a value without one only after "is", ":" or "="
     # ("password: hunter", not "password reset"), or in quotes.
-    rf"(?:{_SAYS}?\s*{_PLACEHOLDER}(?=[\w/-]*\d)|{_SAYS}\s*{_PLACEHOLDER}(?=[\"'\w]|[^\s,;.!?]{{4}})))"
+    rf"(?:{_SAYS}?\s*{_PLACEHOLDER}(?=[\w/-]{{0,100}}\d)|{_SAYS}\s*{_PLACEHOLDER}(?=[\"'\w]|[^\s,;.!?]{{4}})))"
     r"(?P<value>\"[^\"\n]{1,100}\"|'[^'\n]{1,100}'|"
-    r"(?=[\w/-]*\d)\w+(?:[ /-](?=\w*\d)\w{1,8}){0,3}\b|[^\s,;.!?]{4,100})",
+    r"(?=[\w/-]{0,100}\d)\w{1,100}(?:[ /-](?=\w{0,8}\d)\w{1,8}){0,3}\b|[^\s,;.!?]{4,100})",
     re.IGNORECASE,
 )
 
 TOKENS: tuple[tuple[re.Pattern[str], str, str], ...] = (
     (re.compile(r"\b(?:sk|pk|rk)-(?:live|test|proj)?[-_]?[A-Za-z0-9]{16,}\b"), "[SECRET]", "secrets"),
     (re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b"), "[SECRET]", "secrets"),
+    # Not from inside a longer run of the same characters: each start would read to its end.
     (
-        re.compile(r"\b(?:ghp|gho|ghu|ghs|github_pat|glpat|xox[abpr])[-_][A-Za-z0-9_-]{16,}\b"),
+        re.compile(r"(?<![\w-])(?:ghp|gho|ghu|ghs|github_pat|glpat|xox[abpr])[-_][A-Za-z0-9_-]{16,}\b"),
         "[SECRET]",
         "secrets",
     ),
-    (re.compile(r"\beyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\b"), "[SECRET]", "secrets"),
+    (
+        re.compile(r"(?<![\w-])eyJ[A-Za-z0-9_-]{10,}+\.[A-Za-z0-9_-]{10,}+\.[A-Za-z0-9_-]{10,}"),
+        "[SECRET]",
+        "secrets",
+    ),
     (re.compile(r"\b(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}\b"), "[ID_NUMBER]", "id_numbers"),
 )
 """Secrets recognisable by their shape: provider API keys, JSON web tokens, US social security numbers."""
@@ -120,6 +142,27 @@ def luhn_valid(digits: str) -> bool:
                 d -= 9
         total += d
     return total % 10 == 0
+
+
+class _LuhnSums:
+    """Running sums over a string of digits, so that the Luhn check of any slice of it takes constant time."""
+
+    def __init__(self, digits: str) -> None:
+        # The digits as they are and doubled (the Luhn step), apart for even and odd positions.
+        self.plain: tuple[list[int], list[int]] = ([0], [0])
+        self.doubled: tuple[list[int], list[int]] = ([0], [0])
+        for k, ch in enumerate(digits):
+            d = int(ch)
+            for sums in (*self.plain, *self.doubled):
+                sums.append(sums[-1])
+            self.plain[k % 2][-1] += d
+            self.doubled[k % 2][-1] += 2 * d - 9 if d > 4 else 2 * d
+
+    def valid(self, i: int, j: int) -> bool:
+        """``luhn_valid(digits[i:j])``: the last digit and every second one before it count as they are."""
+        p = (j - 1) % 2
+        plain, doubled = self.plain[p], self.doubled[1 - p]
+        return (plain[j] - plain[i] + doubled[j] - doubled[i]) % 10 == 0
 
 
 def iban_valid(candidate: str) -> bool:
@@ -155,21 +198,46 @@ def _card_spans(text: str) -> list[tuple[int, int]]:
     spans = []
     for run in DIGIT_RUN.finditer(text):
         groups = [(run.start() + g.start(), run.start() + g.end()) for g in re.finditer(r"\d+", run.group(0))]
+        cards = _cards_in_run(text, groups)
+        spans += cards
+        if not cards and 15 <= sum(b - a for a, b in groups) <= CARD_DIGITS[1]:
+            spans.append((run.start(), run.end()))
+    return spans
+
+
+def _cards_in_run(text: str, groups: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Luhn-valid card numbers among a run's digit groups, first those grouped as cards are (3+ digits)."""
+    luhn = _LuhnSums("".join(text[a:b] for a, b in groups))
+    before = list(accumulate((b - a for a, b in groups), initial=0))  # digits before each group
+    taken = [False] * len(groups)
+    spans: list[tuple[int, int]] = []
+    for min_group in (3, 1):
+        # The first group from each one on that a card cannot take in (taken, or too short in this pass).
+        stop = [len(groups)] * (len(groups) + 1)
+        for g in reversed(range(len(groups))):
+            stop[g] = g if taken[g] or before[g + 1] - before[g] < min_group else stop[g + 1]
         first = 0
         while first < len(groups):
-            for last in range(len(groups), first, -1):
-                digits = "".join(text[a:b] for a, b in groups[first:last])
-                if 13 <= len(digits) <= 19 and luhn_valid(digits):
-                    spans.append((groups[first][0], groups[last - 1][1]))
-                    first = last
-                    break
-            else:
+            end = _card_end(luhn, before, first, stop[first])
+            if end is None:
                 first += 1
-        if not any(run.start() <= a < run.end() for a, _ in spans):
-            digits = re.sub(r"\D", "", run.group(0))
-            if 15 <= len(digits) <= 19:
-                spans.append((run.start(), run.end()))
+                continue
+            spans.append((groups[first][0], groups[end - 1][1]))
+            taken[first:end] = [True] * (end - first)
+            first = end
     return spans
+
+
+def _card_end(luhn: _LuhnSums, before: list[int], first: int, stop: int) -> int | None:
+    """Where the longest card number from group ``first`` (to ``stop`` at most) ends: 19 digits at most."""
+    shortest, longest = CARD_DIGITS
+    start = before[first]
+    end = bisect_right(before, start + longest, first + 1, stop + 1) - 1
+    while end > first and before[end] - start >= shortest:
+        if luhn.valid(start, before[end]):
+            return end
+        end -= 1
+    return None
 
 
 def _iban_spans(text: str) -> list[tuple[int, int]]:
@@ -185,14 +253,75 @@ def _iban_spans(text: str) -> list[tuple[int, int]]:
 
 
 def _replace_spans(text: str, spans: list[tuple[int, int]], placeholder: str) -> str:
-    for start, end in sorted(spans, reverse=True):
-        text = text[:start] + placeholder + text[end:]
-    return text
+    pieces, at = [], 0
+    for start, end in sorted(spans):
+        pieces += [text[at:start], placeholder]
+        at = end
+    return "".join(pieces) + text[at:]
 
 
 def redact(text: str) -> Redaction:
     """``text`` with personal data and secrets replaced by placeholders, and what was replaced."""
     found: Counter[str] = Counter()
+    pieces = _pieces(text)
+    redacted = _redact_piece(next(pieces), found)
+    done: list[str] = []
+    for piece in pieces:
+        after = _redact_piece(piece, found)
+        # A secret the cut falls inside is found when the words either side of the cut are redacted again.
+        tail = _next_word_start(redacted, len(redacted) - SEAM)
+        head = _last_word_end(after, SEAM)
+        done.append(redacted[:tail])
+        redacted = _redact_piece(redacted[tail:] + after[:head], found) + after[head:]
+    done.append(redacted)
+    found = +found  # drop the kinds never found
+    return Redaction("".join(done), dict(found))
+
+
+_CUTS = (re.compile(r"\n"), re.compile(r"(?<!\d)\s(?!\d)"))
+"""Where a long message is best cut: after a line break, else at a space with no digit next to it."""
+
+
+def _pieces(text: str) -> Iterator[str]:
+    """``text`` in pieces of at most ``MAX_SCAN`` characters, cut at a space unless a word is longer."""
+    start = 0
+    while len(text) - start > MAX_SCAN:
+        cut = _cut(text, start)
+        yield text[start:cut]
+        start = cut
+    yield text[start:]
+
+
+def _cut(text: str, start: int) -> int:
+    """Where the piece from ``start`` ends: in its second half after a line break or a space away from digits
+    if there is one, else after its last space."""
+    end = start + MAX_SCAN
+    for place in _CUTS:
+        if places := list(place.finditer(text, end - MAX_SCAN // 2, end)):
+            return places[-1].end()
+    return _last_word_end(text, end, start + 1)
+
+
+_SPACE = re.compile(r"\s")
+
+
+def _next_word_start(text: str, at: int) -> int:
+    """Where the first word starting at or after ``at`` starts (``at`` itself if no word does)."""
+    if at <= 0:
+        return 0
+    space = _SPACE.search(text, at)
+    return space.end() if space else at
+
+
+def _last_word_end(text: str, at: int, start: int = 0) -> int:
+    """Just after the last space between ``start`` and ``at`` (``at`` itself if there is none)."""
+    if at >= len(text):
+        return len(text)
+    space = max(text.rfind(c, start, at) for c in " \n\t")
+    return space + 1 if space >= 0 else at
+
+
+def _redact_piece(text: str, found: Counter[str]) -> str:
     text = _sub(EMAIL, text, "[EMAIL]", found, "emails")
     for pattern, placeholder, kind in TOKENS:
         text = _sub(pattern, text, placeholder, found, kind)
@@ -208,9 +337,7 @@ def redact(text: str) -> Redaction:
     text = _sub(CARD_CODE, text, r"[CARD]\g<gap>[CVV]", found, "card_details", group_template=True)
     text = _sub(ADDRESS, text, "[ADDRESS]", found, "addresses")
     text = _sub(ADDRESS_NUMBER_AFTER, text, "[ADDRESS]", found, "addresses")
-    text = _sub(PHONE, text, "[PHONE]", found, "phones", _looks_like_phone)
-    found = +found  # drop the kinds never found
-    return Redaction(text, dict(found))
+    return _sub(PHONE, text, "[PHONE]", found, "phones", _looks_like_phone)
 
 
 def _looks_like_phone(value: str) -> bool:
