@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import random
+import re
+import time
 from datetime import UTC, datetime
 
 import pytest
@@ -81,6 +84,93 @@ def test_personal_data_is_replaced(text: str, expected: str, found: dict[str, in
         ("here: sk-proj-abcdefghijklmnop1234", "here: [SECRET]", {"secrets": 1}),
         ("AKIAIOSFODNN7EXAMPLE leaked", "[SECRET] leaked", {"secrets": 1}),
         ("token ghp_abcdefghijklmnopqrstuvwxyz0123456789", "token [SECRET]", {"secrets": 1}),
+        # However the customer introduces the value: "is:", "'s", words before a colon, or the value first.
+        ("my password is: hunter2x", "my password is: [PASSWORD]", {"passwords": 1}),
+        ("My password's hunter22", "My password's [PASSWORD]", {"passwords": 1}),
+        ("my pin's 4821", "my pin's [PIN]", {"pins": 1}),
+        (
+            "PIN reset: code 482913, then my pin's 4821",
+            "PIN reset: code [CODE], then my pin's [PIN]",
+            {"codes": 1, "pins": 1},
+        ),
+        (
+            "click Reset password within 60 minutes, my pin's 4821",
+            "click Reset password within 60 minutes, my pin's [PIN]",
+            {"pins": 1},
+        ),
+        (
+            "Password reset not working: tried twice, my password is: hunter2x",
+            "Password reset not working: tried twice, my password is: [PASSWORD]",
+            {"passwords": 1},
+        ),
+        ("my PIN’s 7730, thanks", "my PIN’s [PIN], thanks", {"pins": 1}),
+        ("4821 is my PIN", "[PIN] is my PIN", {"pins": 1}),
+        ("hunter2x is my password", "[PASSWORD] is my password", {"passwords": 1}),
+        ("551209 was the code they sent", "[CODE] was the code they sent", {"codes": 1}),
+        ("pass: hunter2", "pass: [PASSWORD]", {"passwords": 1}),
+        ("login=bob pass=s3cret", "login=bob pass=[PASSWORD]", {"passwords": 1}),
+        ("the code they texted me: 482-913", "the code they texted me: [CODE]", {"codes": 1}),
+        ("the PIN for my debit card: 9921", "the PIN for my debit card: [PIN]", {"pins": 1}),
+        ("the code they sent is 551 209", "the code they sent is [CODE]", {"codes": 1}),
+        # ... and not the statuses, HTTP codes and dates next to them.
+        ("What is my PIN? 4821 is my PIN", "What is my PIN? [PIN] is my PIN", {"pins": 1}),
+        (
+            "My password's too short, so my password's hunter22 now",
+            "My password's too short, so my password's [PASSWORD] now",
+            {"passwords": 1},
+        ),
+        (
+            "password is: wrong, the new password is: hunter2x",
+            "password is: wrong, the new password is: [PASSWORD]",
+            {"passwords": 1},
+        ),
+        (
+            "My API key is not working with api key abc.def/gh1",
+            "My API key is not working with api key [SECRET]",
+            {"secrets": 1},
+        ),
+        (
+            "I got code 551209 by SMS but I get code 500",
+            "I got code [CODE] by SMS but I get code 500",
+            {"codes": 1},
+        ),
+        (
+            "card expires 12/27 123, my plan expires 2026-12-01",
+            "card expires [EXPIRY], my plan expires 2026-12-01",
+            {"card_details": 1},
+        ),
+        # A password or a key runs to the next space, symbols and all (not the full stop after it).
+        ("my password is Tr0ub4dor&3x", "my password is [PASSWORD]", {"passwords": 1}),
+        ("password: p@ss.w0rd!", "password: [PASSWORD]!", {"passwords": 1}),
+        ("aws secret wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "aws secret [SECRET]", {"secrets": 1}),
+        (
+            "The secret santa feature is broken, the aws secret is wJalr/K7MD+bPxRfi",
+            "The secret santa feature is broken, the aws secret is [SECRET]",
+            {"secrets": 1},
+        ),
+        ("api key: abc-123_def.ghi/jkl, thanks", "api key: [SECRET], thanks", {"secrets": 1}),
+        # Tokens in an Authorization header, with or without the header.
+        ("Authorization: Bearer abc.def.ghi", "Authorization: Bearer [SECRET]", {"secrets": 1}),
+        ("authorization: Basic dXNlcjpwYXNz", "authorization: Basic [SECRET]", {"secrets": 1}),
+        ("-H 'Authorization: Token abc.def.ghijkl'", "-H 'Authorization: Token [SECRET]'", {"secrets": 1}),
+        ("use bearer abc.def.ghi for it", "use bearer [SECRET] for it", {"secrets": 1}),
+        # Card numbers grouped by full stops, postcodes in lower case.
+        ("card 4111.1111.1111.1111", "card [CARD]", {"cards": 1}),
+        ("card 4111.1111.1111.1112 declined", "card [CARD] declined", {"cards": 1}),
+        ("I live at sw1a 1aa", "I live at [POSTCODE]", {"postcodes": 1}),
+        ("ship to ec1a 1bb please", "ship to [POSTCODE] please", {"postcodes": 1}),
+        ("Toronto m5v 3l9", "Toronto [POSTCODE]", {"postcodes": 1}),
+        # An order number is not a phone number and a numbered step is not an address, but these still are.
+        (
+            "order 100234567, call me on 0207 946 0958",
+            "order 100234567, call me on [PHONE]",
+            {"phones": 1},
+        ),
+        (
+            "Step 3 Click Place order, then ship to 12 Market Street",
+            "Step 3 Click Place order, then ship to [ADDRESS]",
+            {"addresses": 1},
+        ),
     ],
 )
 def test_secrets_are_replaced(text: str, expected: str, found: dict[str, int]) -> None:
@@ -98,6 +188,21 @@ def test_secrets_are_replaced(text: str, expected: str, found: dict[str, int]) -
         "error code 502 again",
         "what is the code for the API?",
         "my security settings",
+        # A status is not a value.
+        "My password is wrong and I cannot log in",
+        "My PIN is blocked after three attempts",
+        "My verification code is invalid",
+        "the code is expired",
+        "my token was revoked",
+        "pin 2 of the card reader is bent",
+        # HTTP statuses and exit codes are not one-time codes.
+        "I get code 500 when I upload",
+        "exit code 137 on the worker",
+        "HTTP code 404 on the invoice page",
+        "the script stops with return code 2",
+        # A date is not a card's expiry.
+        "My subscription expires 2026-12-01, can I renew early?",
+        "the offer expires 31.12.2026",
     ],
 )
 def test_talking_about_a_secret_is_not_one(text: str) -> None:
@@ -112,6 +217,17 @@ def test_talking_about_a_secret_is_not_one(text: str) -> None:
         "transaction tx_8841203 failed on 12/05/2026",
         "I have 3 invoices and 2 cards",
         "I uploaded 10 files to the shared drive yesterday",
+        # Order, invoice and ticket numbers, and amounts, are not phone numbers.
+        "My order number is 100234567 and it has not arrived",
+        "Invoice #2026 0412 331 is wrong",
+        "ticket 4410 2231 998 was closed",
+        "my booking reference: 552 310 9921",
+        "We were charged 12.500.000 VND",
+        "a refund of $ 12 500 000 please",
+        # A numbered step is not a street address.
+        "Step 3 Click Place order and nothing happens",
+        "Step 4 Tap Place Order to finish",
+        "option 2 Select Court date in the form",
     ],
 )
 def test_no_false_positives_on_ordinary_numbers(text: str) -> None:
@@ -138,6 +254,67 @@ def test_iban_check_digits() -> None:
     # A run of digits that fails the IBAN check is not reported as one (it may still go as a phone number:
     # over-redacting a long number is the safe side).
     assert "ibans" not in redact("IBAN DE88 3704 0044 0532 0130 00").found
+
+
+def _mixed_digits(size: int) -> str:
+    """Digit groups of random lengths between random separators, the same on every run."""
+    rng = random.Random(7)
+    parts = []
+    while sum(map(len, parts)) < size:
+        parts.append(str(rng.randrange(10 ** rng.randint(0, 6))))
+        parts.append(rng.choice([" "] * 50 + ["-"] * 50 + ["."]))
+    return "".join(parts)[:size]
+
+
+HOSTILE = {
+    "short digit groups": "1 " * 25_000,
+    "digit groups with dashes and spaces": "4111-1111 1111-1111 1" * 2_400,
+    "one long digit run": "123456-" * 7_000,
+    "mixed digits": _mixed_digits(50_000),
+    "email-like words": "a." * 25_000,
+    "token-like words": "eyJ-" * 12_500,
+    "keywords": "pin-" * 12_500,
+}
+DIGIT_FILLERS = [
+    "short digit groups",
+    "digit groups with dashes and spaces",
+    "one long digit run",
+    "mixed digits",
+]
+
+
+@pytest.mark.parametrize("filler", list(HOSTILE.values()), ids=list(HOSTILE))
+def test_a_long_hostile_message_is_redacted_quickly_and_its_card_still_found(filler: str) -> None:
+    half = len(filler) // 2
+    text = f"{filler[:half]} card 5500 0000 0000 0004 {filler[half:]}"
+    started = time.process_time()
+    result = redact(text)
+    assert time.process_time() - started < 0.5
+    assert "card [CARD]" in result.text and "5500 0000 0000 0004" not in result.text
+
+
+SPRINKLED = {
+    "card": "5500 0000 0000 0004",
+    "my PIN is": "4821",
+    "password:": "hunter2x",
+    "write to": "ana@example.org",
+}
+
+
+@pytest.mark.parametrize("filler", [HOSTILE[name] for name in DIGIT_FILLERS], ids=DIGIT_FILLERS)
+def test_secrets_where_a_long_message_is_cut_into_pieces_are_still_found(filler: str) -> None:
+    # A secret every 2,500 characters: the spaces between its words are the only ones to cut at away
+    # from digits.
+    secrets = [f"{lead} {value}" for lead, value in SPRINKLED.items()] * 5
+    text = "".join(f"{filler[i * 2_500 : (i + 1) * 2_500]} {secret} " for i, secret in enumerate(secrets))
+    started = time.process_time()
+    result = redact(text)
+    assert time.process_time() - started < 0.5
+    # Each value is replaced (by [PHONE] rather than [PIN] when a cut falls between the two and digits run
+    # on after the value), the card as a card.
+    for lead in SPRINKLED:
+        assert len(re.findall(rf"{re.escape(lead)} \[[A-Z_]+\]", result.text)) == 5, lead
+    assert result.text.count("card [CARD]") == 5
 
 
 # ------------------------------------------------------------------------------------------ injection
