@@ -39,3 +39,5 @@ bench: install ## Run the benchmarks and the slow evaluation tests (tens of minu
 	$(BIN)/deskops bench search --json
 	$(BIN)/deskops bench analytics --json
 	$(BIN)/deskops bench frontline --json
+	$(BIN)/deskops bench changes --json
+	$(BIN)/deskops eval review --split both --json

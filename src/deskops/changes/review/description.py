@@ -8,7 +8,7 @@ from deskops.changes.review.context import Findings, ReviewContext, Reviewer
 
 MIN_WORDS = 6
 WHY = re.compile(
-    r"\b(because|since|so that|so customers|in order to|to "
+    r"\b(because|since|so that|so (?:the|it|customers|they|we|people|agents)|in order to|to "
     r"(fix|correct|update|match|reflect|avoid|reduce|stop|"
     r"prevent|remove|add|cover|answer|help|clarify|restore|align|make)|after|now|no longer|anymore|outdated|"
     r"out of date|wrong|incorrect|stale|missing|changed|new (policy|price|pricing|limit|fee|process)|as of|"
