@@ -53,7 +53,7 @@ def _impact(services: Services, change_set: dict, description: str) -> list:  # 
 
 
 def _busiest_article(services: Services) -> tuple[str, str]:
-    """The most cited article of a topic the agent answers itself (no procedure or hand-over rule takes it)."""
+    """The most cited article of a topic the agent answers itself (no procedure or hand-over rule)."""
     with services.uow() as uow:
         scope = uow.workspace("demo")
         cited = scope.conversations.citation_topics()
@@ -81,7 +81,8 @@ def test_a_harmless_edit_replays_without_a_regression(services: Services) -> Non
     article, _ = _busiest_article(services)
     with services.uow() as uow:
         body = uow.workspace("demo").articles.get(article).body
-    found = _impact(services, {"articles": [{"external_id": article, "body": body + "\nRefresh the page if needed.\n"}]},
+    tip = {"articles": [{"external_id": article, "body": body + "\nRefresh the page if needed.\n"}]}
+    found = _impact(services, tip,
                     f"Adds a refresh tip to {article} because customers see stale screens.")  # fmt: skip
     assert [f.code for f in found if f.verdict != "pass"] == []
     replayed = next(f for f in found if f.code == "impact.replay")

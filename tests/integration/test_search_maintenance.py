@@ -582,3 +582,42 @@ def test_a_damaged_embedding_cache_is_started_afresh(
     with sqlite3.connect(cache) as db:
         assert db.execute("pragma integrity_check").fetchone()[0] == "ok"
         assert db.execute("select count(*) from vectors").fetchone()[0] == 32
+
+
+def test_a_pinned_search_sees_the_index_as_it_was_and_only_in_its_thread(services: Services) -> None:
+    import threading
+
+    services.search.search("acme", "card", k=3)  # built
+    with services.search.pinned("acme"):
+        with services.uow() as uow:
+            uow.workspace("acme").conversations.upsert_many(
+                [_conversation("c-new", "a wombat ate my card", 120)]
+            )
+            uow.commit()
+        assert not any("wombat" in p for p in _hits(services, "wombat card"))  # as it was on entry
+        seen: list[bool] = []
+        other = threading.Thread(
+            target=lambda: seen.append(any("wombat" in p for p in _hits(services, "wombat card")))
+        )
+        other.start()
+        other.join()
+        assert seen == [True]  # another thread syncs as usual
+    assert any("wombat" in p for p in _hits(services, "wombat card"))  # and this one again after the block
+
+
+def test_filter_masks_are_kept_per_segment_but_never_hide_a_retirement(services: Services) -> None:
+    index = services.search.sync("acme")
+    segment = index.segments[0]
+    wanted = {"kind": "conversation", "topic": "cards", "since": "2026-10-01", "until": "2026-10-01"}
+    first = segment.mask(wanted).copy()
+    naive = segment.live.copy()
+    for name in ("kind", "topic"):
+        naive &= segment.values[name] == wanted[name]
+    naive &= np.array([d is not None and "2026-10-01" <= d <= "2026-10-01" for d in segment.values["date"]])
+    assert (first == naive).all() and first.sum() > 0
+    twin = index.copy()  # an update works on a copy: its retirements must show in its masks at once
+    gone = {segment.chunks[int(np.flatnonzero(first)[0])].id}
+    assert twin.retire(gone) == 1
+    assert (
+        twin.segments[0].mask(wanted).sum() == first.sum() - 1 and segment.mask(wanted).sum() == first.sum()
+    )

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -28,7 +28,7 @@ from deskops.changes.changeset import (
 from deskops.changes.diff import diff
 from deskops.changes.records import record
 from deskops.changes.review import NEVER_DOWNGRADED, ReviewBoard
-from deskops.changes.review.context import Encode, Replay, gather
+from deskops.changes.review.context import Encode, Reach, Replay, gather
 from deskops.domain.changes import (
     SINGLETONS,
     Actor,
@@ -68,6 +68,8 @@ class Reviewing:
     board: ReviewBoard
     encode: Encode | None = None
     replay: Replay | None = None
+    reach: dict[tuple[int, int], Reach] = field(default_factory=dict)
+    """Reach figures per (workspace, data revision): read once between two imports."""
 
 
 # ------------------------------------------------------------------------------------------- create
@@ -207,6 +209,7 @@ def _review(
         policy=policy,
         encode=reviewing.encode,
         replay=reviewing.replay if replay else None,
+        cache=reviewing.reach,
     )
     uow.rollback()  # end the read transaction: reviews may take seconds and must not hold the database
     return reviewing.board.run(context, replay=replay)

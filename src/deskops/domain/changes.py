@@ -417,7 +417,7 @@ class ImpactPolicy(Result):
     """How the impact reviewer replays a change, and which predicted drops warn or block."""
 
     replay_days: int = Field(default=30, ge=1, le=365)
-    replay_limit: int = Field(default=300, ge=10, le=10_000)
+    replay_limit: int = Field(default=80, ge=10, le=10_000)
     """Conversations replayed at most (evenly spread over the affected topics' period)."""
     warn_drop: float = Field(default=0.03, ge=0.0, le=1.0)
     """A topic's predicted AI resolution falling by this much warns ..."""

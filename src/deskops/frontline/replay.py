@@ -43,6 +43,7 @@ from deskops.frontline.agent import Content, FrontlineAgent, Inquiry, Reply
 from deskops.frontline.experiment import Experiment
 from deskops.search.service import SearchService
 from deskops.store.repositories import WorkspaceScope
+from deskops.store.repositories.conversations import Opening
 
 TOPIC_CITATION_SHARE = 0.2
 MAX_CONVERSATIONS = 10_000
@@ -196,34 +197,11 @@ def replay(
     per_topic: dict[str, dict[str, Counter[str]]] = defaultdict(
         lambda: {"current": Counter(), "candidate": Counter()}
     )
-    for n, row in enumerate(rows, 1):
-        inquiry = Inquiry(
-            message=row.text,
-            customer={"plan": row.plan, "region": row.region},
-            channel=row.channel,
-            conversation_external_id=row.external_id,
-            message_index=0,
-            at=row.created_at,
-        )
-        experiment.run(inquiry)
-        observation = experiment.observations[-1]
-        label = row.topic or "(none)"
-        for side, reply in (("current", observation.control), ("candidate", observation.candidate)):
-            counts = per_topic[label][side]
-            counts["conversations"] += 1
-            if reply is None:
-                counts["errors"] += 1
-                continue
-            counts[reply.decision.value] += 1
-            if reply.decision == Decision.answer and judges[side].on_topic(
-                reply.citations[0].removeprefix("article:"), row.topic
-            ):
-                counts["resolved"] += 1
-        if row.ai_involved:
-            per_topic[label]["current"]["observed_ai"] += 1
-            per_topic[label]["current"]["observed_ai_resolved"] += row.outcome == "ai_resolved"
-        if progress:
-            progress(n, len(rows))
+    with search.pinned(workspace):  # the workspace does not change while it is replayed
+        for n, row in enumerate(rows, 1):
+            _replay_one(experiment, row, per_topic, judges)
+            if progress:
+                progress(n, len(rows))
 
     topics_out = [_topic_row(label, sides) for label, sides in per_topic.items()]
     topics_out.sort(key=lambda r: (-abs(r.predicted_resolution.change or 0.0), r.topic))
@@ -242,6 +220,40 @@ def replay(
         topics=topics_out,
         experiment=experiment.summary(),
     )
+
+
+def _replay_one(
+    experiment: Experiment[Inquiry, Reply],
+    row: Opening,
+    per_topic: dict[str, dict[str, Counter[str]]],
+    judges: dict[str, TopicJudge],
+) -> None:
+    """Decide one opening message both ways and count the outcomes under its topic."""
+    inquiry = Inquiry(
+        message=row.text,
+        customer={"plan": row.plan, "region": row.region},
+        channel=row.channel,
+        conversation_external_id=row.external_id,
+        message_index=0,
+        at=row.created_at,
+    )
+    experiment.run(inquiry)
+    observation = experiment.observations[-1]
+    label = row.topic or "(none)"
+    for side, reply in (("current", observation.control), ("candidate", observation.candidate)):
+        counts = per_topic[label][side]
+        counts["conversations"] += 1
+        if reply is None:
+            counts["errors"] += 1
+            continue
+        counts[reply.decision.value] += 1
+        if reply.decision == Decision.answer and judges[side].on_topic(
+            reply.citations[0].removeprefix("article:"), row.topic
+        ):
+            counts["resolved"] += 1
+    if row.ai_involved:
+        per_topic[label]["current"]["observed_ai"] += 1
+        per_topic[label]["current"]["observed_ai_resolved"] += row.outcome == "ai_resolved"
 
 
 def _rate(counts: Counter[str], key: str) -> float | None:

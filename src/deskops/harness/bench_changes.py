@@ -23,7 +23,15 @@ from deskops.bootstrap import build
 from deskops.changes import audit
 from deskops.changes.apply import apply_proposal
 from deskops.changes.proposals import create_proposal
-from deskops.domain.changes import GENESIS, Actor, ActorKind, ChangeSet, ProposalDraft, canonical_json, chain_hash
+from deskops.domain.changes import (
+    GENESIS,
+    Actor,
+    ActorKind,
+    ChangeSet,
+    ProposalDraft,
+    canonical_json,
+    chain_hash,
+)
 from deskops.domain.models import Article, Role
 from deskops.search.dense import Embedder
 from deskops.simulate.workspace import SimulationConfig, simulate_workspace
@@ -53,7 +61,9 @@ def run_changes_bench(
     log: Callable[[str], None] = lambda line: None,
 ) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="deskops-bench-changes-") as folder:
-        services = build(database_url=f"sqlite:///{folder}/bench.db", data_dir=Path(folder), embedder=embedder)
+        services = build(
+            database_url=f"sqlite:///{folder}/bench.db", data_dir=Path(folder), embedder=embedder
+        )
         try:
             return _run(services, Path(folder), conversations, days, proposals, replayed, events, log)
         finally:
@@ -87,9 +97,11 @@ def _run(
     def draft(article: Article) -> ProposalDraft:
         return ProposalDraft(
             title=f"Add a refresh tip to {article.title}"[:200],
-            description=f"Customers reading {article.title.lower()} see an old screen, so the article now says "
-            "to refresh the page.",
-            change_set=ChangeSet(articles=[{"external_id": article.external_id, "body": article.body + "\n" + NOTE}]),
+            description=f"Customers reading {article.title.lower()} see an old screen, so the article "
+            "now says to refresh the page.",
+            change_set=ChangeSet(
+                articles=[{"external_id": article.external_id, "body": article.body + "\n" + NOTE}]
+            ),
         )
 
     reviewing = services.reviewing
@@ -134,7 +146,9 @@ def _run(
     apply_ms, save_ms = [], []
     for proposal_id in made:
         began = time.perf_counter()
-        apply_proposal(uow=services.uow(), workspace="demo", proposal_id=proposal_id, actor=BENCHER, override="bench")
+        apply_proposal(
+            uow=services.uow(), workspace="demo", proposal_id=proposal_id, actor=BENCHER, override="bench"
+        )
         apply_ms.append((time.perf_counter() - began) * 1000)
     for article in articles[: len(made)]:  # the yardstick: the same write through the repository alone
         with services.uow() as uow:
@@ -143,7 +157,11 @@ def _run(
             began = time.perf_counter()
             scope.articles.save(
                 Article.model_validate(
-                    {**current.model_dump(exclude={"version"}), "body": current.body + " ", "updated_at": datetime.now(UTC)}
+                    {
+                        **current.model_dump(exclude={"version"}),
+                        "body": current.body + " ",
+                        "updated_at": datetime.now(UTC),
+                    }
                 )
             )
             uow.commit()

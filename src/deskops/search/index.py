@@ -31,6 +31,8 @@ class Segment:
     run_starts: np.ndarray = field(init=False)
     """Index of the first chunk of each document run (a document's chunks are contiguous)."""
     values: dict[str, np.ndarray] = field(init=False)
+    days: np.ndarray = field(init=False)
+    fixed_masks: dict[tuple[tuple[str, str], ...], np.ndarray] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         doc_ids = [c.doc_id for c in self.chunks]
@@ -39,17 +41,37 @@ class Segment:
         self.values = {"kind": np.array([c.kind for c in self.chunks], dtype=object)}
         for name in ("state", "product_area", "locale", "date", "topic"):
             self.values[name] = np.array([c.fields.get(name) for c in self.chunks], dtype=object)
+        # Days as numbers, so a date filter is one vectorised comparison (-1: no date).
+        self.days = np.array(
+            [date.fromisoformat(d[:10]).toordinal() if d else -1 for d in self.values["date"]], dtype=np.int64
+        )
+        self.fixed_masks = {}
 
     def mask(self, filters: dict[str, str]) -> np.ndarray:
-        keep = self.live.copy()
-        for name, wanted in filters.items():
-            if name == "since":
-                keep &= self.values["date"] >= wanted
-            elif name == "until":
-                keep &= self.values["date"] <= wanted
-            else:
-                keep &= self.values[name] == wanted
+        """Live chunks that match every filter. The masks of the field filters are kept (they never
+        change; a copy of the segment shares them): a replay asks the same question thousands of times."""
+        fields = tuple(sorted((k, v) for k, v in filters.items() if k not in ("since", "until")))
+        fixed = self.fixed_masks.get(fields)
+        if fixed is None:
+            fixed = np.ones(len(self.chunks), dtype=bool)
+            for name, wanted in fields:
+                fixed &= self.values[name] == wanted
+            if len(self.fixed_masks) >= MAX_CACHED_MASKS:
+                self.fixed_masks.clear()
+            self.fixed_masks[fields] = fixed
+        keep = self.live & fixed
+        if "since" in filters:
+            keep &= self.days >= _ordinal(filters["since"])
+        if "until" in filters:
+            keep &= (self.days <= _ordinal(filters["until"])) & (self.days >= 0)
         return keep
+
+
+MAX_CACHED_MASKS = 64
+
+
+def _ordinal(day: str) -> int:
+    return date.fromisoformat(day[:10]).toordinal()
 
 
 @dataclass

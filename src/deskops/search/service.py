@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
@@ -67,6 +68,7 @@ class SearchService:
         """Per index folder: the manifest identity the index was loaded or committed as, and the index.
         An index in here is never changed (updates work on a copy), so it can be searched unlocked."""
         self._lock = threading.Lock()
+        self._pins = threading.local()
         self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
         self._memory = MemoryEmbeddingCache()
 
@@ -89,8 +91,24 @@ class SearchService:
             raise SearchError(f"unknown method {method!r}: use one of {', '.join(METHODS)}")
         if not 1 <= k <= MAX_K:
             raise SearchError(f"k must be between 1 and {MAX_K}")
-        index, damage = self._synced(workspace, progress)
+        pinned = getattr(self._pins, "indexes", {}).get(workspace)
+        index, damage = pinned if pinned is not None else self._synced(workspace, progress)
         return self._respond(index, query, [*damage, *notices], k=k, filters=filters, method=method)
+
+    @contextmanager
+    def pinned(self, workspace: str) -> Iterator[None]:
+        """Within the block, this thread's searches of ``workspace`` use its index as it was synced on
+        entry, without checking for writes each time: for replays, which ask thousands of questions of a
+        workspace that does not change meanwhile (other threads are not affected)."""
+        indexes = self._pins.__dict__.setdefault("indexes", {})
+        if workspace in indexes:
+            yield
+            return
+        indexes[workspace] = self._synced(workspace, None)
+        try:
+            yield
+        finally:
+            indexes.pop(workspace, None)
 
     def over_articles(
         self, articles: Sequence[ArticleVersion], *, workspace: str | None = None

@@ -14,6 +14,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from deskops.search.terms import tokenize
 
@@ -260,15 +261,10 @@ class FactBook:
         plans: Iterable[str],
         block: int | None = None,
     ) -> None:
-        title_terms = frozenset(tokenize(title)) - GENERIC_TERMS
-        for sentence in sentences(text):
-            self.sentences_seen += 1
-            self.document_frequency.update(set(tokenize(sentence)) | title_terms)
-            for fact in facts_in(sentence, plans=plans):
-                fact = Fact(
-                    fact.kind, fact.unit, fact.value, fact.text, fact.sentence, fact.terms | title_terms
-                )
-                self.statements.append(Statement(item, title, path, block, live, fact))
+        statements, frequency, seen = _text_facts(item, title, path, text, live, tuple(plans), block)
+        self.statements.extend(statements)
+        self.document_frequency.update(frequency)
+        self.sentences_seen += seen
 
     def idf(self, term: str) -> float:
         return math.log(1 + (self.sentences_seen + 1) / (self.document_frequency.get(term, 0) + 1))
@@ -290,6 +286,24 @@ class FactBook:
             other = statement.fact
             if other.kind == fact.kind and other.unit == fact.unit:
                 yield statement, self.similarity(fact, other)
+
+
+@lru_cache(maxsize=50_000)
+def _text_facts(
+    item: str, title: str, path: str, text: str, live: bool, plans: tuple[str, ...], block: int | None
+) -> tuple[tuple[Statement, ...], Counter[str], int]:
+    """The facts of one piece of text, and its words' sentence counts. Memoised: reviews of one
+    workspace share almost all of their text, and only what a change touches is new."""
+    title_terms = frozenset(tokenize(title)) - GENERIC_TERMS
+    frequency: Counter[str] = Counter()
+    statements = []
+    said = sentences(text)
+    for sentence in said:
+        frequency.update(set(tokenize(sentence)) | title_terms)
+        for fact in facts_in(sentence, plans=plans):
+            fact = Fact(fact.kind, fact.unit, fact.value, fact.text, fact.sentence, fact.terms | title_terms)
+            statements.append(Statement(item, title, path, block, live, fact))
+    return tuple(statements), frequency, len(said)
 
 
 def same_value(a: Fact, b: Fact) -> bool:

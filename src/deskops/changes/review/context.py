@@ -184,8 +184,13 @@ def gather(
     policy: ReviewPolicy,
     encode: Encode | None = None,
     replay: Replay | None = None,
+    cache: dict[tuple[int, int], Reach] | None = None,
 ) -> ReviewContext:
-    """Read what the reviewers need from the workspace (one pass, inside the caller's transaction)."""
+    """Read what the reviewers need from the workspace (one pass, inside the caller's transaction).
+
+    ``cache`` keeps what comes from the conversations (reach) per workspace and data revision, so
+    reviews between two imports read them once.
+    """
     before: dict[str, ContentItem] = {}
     for article in scope.articles.list():
         content = normalize(
@@ -211,17 +216,7 @@ def gather(
     for single in SINGLETONS:
         found = current_content(scope, single, single)
         before[single] = _item(single, single, found[1] if found else {})
-    _, last = scope.stats.conversation_range()
-    topic_counts: dict[str, int] = {}
-    citing: dict[str, int] = {}
-    if last is not None:
-        start, end = last - timedelta(days=REACH_DAYS), last + timedelta(seconds=1)
-        topic_counts = scope.stats.topic_counts(start=start, end=end)
-        wanted = {c.external_id for c in changes if c.kind == "article"}
-        if wanted:
-            for _, cited in scope.conversations.citations(start=start, end=end):
-                for cited_id in wanted.intersection(cited):
-                    citing[cited_id] = citing.get(cited_id, 0) + 1
+    reach = reach_of(scope, cache)
     from deskops.changes.review._facts import URL
 
     unknown = []
@@ -246,15 +241,52 @@ def gather(
         changes=changes,
         policy=policy,
         before=before,
-        article_topics=scope.conversations.citation_topics(),
-        plans=scope.stats.plans(),
-        topic_counts=topic_counts,
-        citing=citing,
+        article_topics=reach.article_topics,
+        plans=reach.plans,
+        topic_counts=reach.topic_counts,
+        citing={c.external_id: reach.citing[c.external_id] for c in changes if c.external_id in reach.citing},
         linked_domains=domains,
         unknown_evidence=unknown,
         encode=encode,
         replay=replay,
     )
+
+
+@dataclass(frozen=True)
+class Reach:
+    """What the conversations say about who a change reaches (a function of the data revision)."""
+
+    article_topics: dict[str, dict[str, int]]
+    plans: list[str]
+    topic_counts: dict[str, int]
+    """Conversations per topic over the last ``REACH_DAYS`` days of data."""
+    citing: dict[str, int]
+    """Article -> conversations of the last ``REACH_DAYS`` days whose AI replies cited it."""
+
+
+MAX_CACHED_REACH = 64
+
+
+def reach_of(scope: WorkspaceScope, cache: dict[tuple[int, int], Reach] | None = None) -> Reach:
+    """The workspace's reach figures, from ``cache`` when the data has not moved since."""
+    key = (scope.workspace.id, scope.revisions.current().revision)
+    if cache is not None and key in cache:
+        return cache[key]
+    _, last = scope.stats.conversation_range()
+    topic_counts: dict[str, int] = {}
+    citing: dict[str, int] = {}
+    if last is not None:
+        start, end = last - timedelta(days=REACH_DAYS), last + timedelta(seconds=1)
+        topic_counts = scope.stats.topic_counts(start=start, end=end)
+        for _, cited in scope.conversations.citations(start=start, end=end):
+            for article in cited:
+                citing[article] = citing.get(article, 0) + 1
+    reach = Reach(scope.conversations.citation_topics(), scope.stats.plans(), topic_counts, citing)
+    if cache is not None:
+        if len(cache) >= MAX_CACHED_REACH:
+            cache.pop(next(iter(cache)))
+        cache[key] = reach
+    return reach
 
 
 _ARTICLE_FIELDS = ("title", "body", "product_area", "locale", "state", "author")
