@@ -6,6 +6,7 @@ import copy
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 
 import numpy as np
 
@@ -68,6 +69,12 @@ class Segment:
 
 
 MAX_CACHED_MASKS = 64
+
+
+@lru_cache(maxsize=20_000)
+def _stems_of(text: str) -> frozenset[str]:
+    """A passage's stems (kept: the same passages come back hit after hit)."""
+    return frozenset(tokenize(text))
 
 
 def _ordinal(day: str) -> int:
@@ -346,7 +353,7 @@ def _finite(value: float) -> float | None:
 
 def _matched_terms(query: str, text: str) -> list[str]:
     """Query words whose stem occurs in the passage."""
-    passage = set(tokenize(text))
+    passage = _stems_of(text)
     seen: list[str] = []
     for word in dict.fromkeys(w for w in query.lower().split()):
         stems = tokenize(word)

@@ -92,8 +92,20 @@ class SearchService:
         if not 1 <= k <= MAX_K:
             raise SearchError(f"k must be between 1 and {MAX_K}")
         pinned = getattr(self._pins, "indexes", {}).get(workspace)
-        index, damage = pinned if pinned is not None else self._synced(workspace, progress)
-        return self._respond(index, query, [*damage, *notices], k=k, filters=filters, method=method)
+        if pinned is None:
+            index, damage = self._synced(workspace, progress)
+            return self._respond(index, query, [*damage, *notices], k=k, filters=filters, method=method)
+        # A pinned index does not change: the same question has the same answer (a replay asks each
+        # twice, once per side of its experiment). Callers may reassign a response's fields: a copy each.
+        index, damage, answers = pinned
+        key = (query, k, tuple(sorted(filters.items())), method)
+        answer = answers.get(key)
+        if answer is None:
+            answer = self._respond(index, query, [*damage, *notices], k=k, filters=filters, method=method)
+            if len(answers) >= MAX_PINNED_ANSWERS:
+                answers.clear()
+            answers[key] = answer
+        return answer.model_copy()
 
     @contextmanager
     def pinned(self, workspace: str) -> Iterator[None]:
@@ -104,7 +116,7 @@ class SearchService:
         if workspace in indexes:
             yield
             return
-        indexes[workspace] = self._synced(workspace, None)
+        indexes[workspace] = (*self._synced(workspace, None), {})
         try:
             yield
         finally:
@@ -442,6 +454,10 @@ def check_filters(filters: dict[str, str]) -> dict[str, str]:
             f"the range is inverted: since {filters['since']} is after until {filters['until']}"
         )
     return dict(filters)
+
+
+MAX_PINNED_ANSWERS = 4096
+"""Answers a pinned index keeps (a replay of a few hundred conversations asks fewer)."""
 
 
 class ArticleIndex:
