@@ -6,6 +6,8 @@ from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from changes_world import ADMIN, EDITOR, RESET, RESET_DESCRIPTION, VIEWER, build_world, draft, reset_edit
 from deskops.bootstrap import Services
@@ -486,3 +488,38 @@ def test_the_audit_columns_are_indexed_for_listing(world: Services) -> None:
             sa.select(t.audit_events.c["items"]).where(t.audit_events.c.seq == 1)
         ).scalar_one()
     assert row == " article:kb-refund "
+
+
+BODY_LINES = st.lists(
+    st.sampled_from(
+        ["Open Settings > Billing.", "- Refunds take 5-10 business days.", "## Steps", "", "1. Click Save.",
+         "Reset links expire after 60 minutes.", "Payouts arrive within 2 business days.", "   "]
+    ),
+    min_size=1,
+    max_size=10,
+).map(lambda lines: "\n".join(lines) + "\n")  # fmt: skip
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(body=BODY_LINES, title=st.sampled_from(["Refunds", "Refunds for annual plans", "Annual refunds"]))
+def test_applying_reproduces_the_new_content_exactly_and_revert_the_base(
+    sqlite_services: Services, body: str, title: str
+) -> None:
+    services = sqlite_services
+    with services.uow() as uow:
+        if uow.workspaces.find("demo") is None:
+            uow.commit()
+            build_world(services)
+    with services.uow() as uow:
+        base = uow.workspace("demo").articles.get("kb-refund")
+    if (base.body, base.title) == (body, title):
+        return
+    made = _create(services, {"articles": [{"external_id": "kb-refund", "body": body, "title": title}]})
+    apply_proposal(uow=services.uow(), workspace="demo", proposal_id=made, actor=ADMIN, override="property")
+    with services.uow() as uow:
+        after = uow.workspace("demo").articles.get("kb-refund")
+    assert (after.body, after.title) == (body, title)
+    revert_proposal(uow=services.uow(), workspace="demo", proposal_id=made, actor=ADMIN)
+    with services.uow() as uow:
+        again = uow.workspace("demo").articles.get("kb-refund")
+    assert (again.body, again.title, again.state) == (base.body, base.title, base.state)
