@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from deskops.domain.replay import ReplayReport
     from deskops.frontline.agent import FrontlineAgent
     from deskops.llm.client import ChatModel
+    from deskops.operator.agent import Operator
     from deskops.registry import Registry
     from deskops.search.dense import Embedder
     from deskops.search.service import SearchService
@@ -159,6 +160,13 @@ class Services:
             encode=lambda texts: self.search.encode_many(texts),
             replay=self.replay_changes,
         )
+
+    @cached_property
+    def operator(self) -> Operator:
+        """The Operator agent over the registered tools and skills (offline planner unless a model is set)."""
+        from deskops.operator.agent import Operator
+
+        return Operator(self)
 
     def replay_changes(
         self, workspace: str, changes: list[ItemChange], topics: list[str], days: int, limit: int

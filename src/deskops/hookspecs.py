@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from deskops.analytics.catalog import Metric
     from deskops.changes.review import Reviewer
     from deskops.importers import ImporterSpec
+    from deskops.operator.registry import SkillSpec, ToolSpec
 
 PROJECT = "deskops"
 """The pluggy project name, which is also the entry-point group plugins are found in."""
@@ -46,3 +47,11 @@ class Hooks:
     @hookspec
     def register_reviewers(self, register: Callable[[Reviewer], None]) -> None:
         """Add proposal reviewers (``changes.review.Reviewer``: a name, a summary, ``check(context)``)."""
+
+    @hookspec
+    def register_tools(self, register: Callable[[ToolSpec], None]) -> None:
+        """Add Operator tools (``operator.registry.ToolSpec``: a typed function, its role, if it writes)."""
+
+    @hookspec
+    def register_skills(self, register: Callable[[SkillSpec], None]) -> None:
+        """Add Operator skills (``operator.registry.SkillSpec``: a job and its example questions)."""

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from deskops.analytics.catalog import Metric
     from deskops.changes.review import Reviewer
     from deskops.importers import ImporterSpec
+    from deskops.operator.registry import SkillSpec, ToolSpec
 
 
 @dataclass
@@ -23,6 +24,8 @@ class Registry:
     metrics: dict[str, Metric] = field(default_factory=dict)
     importers: dict[str, ImporterSpec] = field(default_factory=dict)
     reviewers: dict[str, Reviewer] = field(default_factory=dict)
+    tools: dict[str, ToolSpec] = field(default_factory=dict)
+    skills: dict[str, SkillSpec] = field(default_factory=dict)
 
     def add_metric(self, metric: Metric) -> None:
         if metric.name in self.metrics:
@@ -38,6 +41,16 @@ class Registry:
         if reviewer.name in self.reviewers:
             raise Conflict(f"two plugins register the reviewer {reviewer.name!r}")
         self.reviewers[reviewer.name] = reviewer
+
+    def add_tool(self, tool: ToolSpec) -> None:
+        if tool.name in self.tools:
+            raise Conflict(f"two plugins register the tool {tool.name!r}")
+        self.tools[tool.name] = tool
+
+    def add_skill(self, skill: SkillSpec) -> None:
+        if skill.name in self.skills:
+            raise Conflict(f"two plugins register the skill {skill.name!r}")
+        self.skills[skill.name] = skill
 
     def metric(self, name: str) -> Metric:
         """The metric called ``name``; the error lists the valid names."""
@@ -67,6 +80,8 @@ def load_plugins(*extra: object) -> Registry:
     manager.hook.register_metrics(register=registry.add_metric)
     manager.hook.register_importers(register=registry.add_importer)
     manager.hook.register_reviewers(register=registry.add_reviewer)
+    manager.hook.register_tools(register=registry.add_tool)
+    manager.hook.register_skills(register=registry.add_skill)
     if not registry.metrics or not registry.importers or not registry.reviewers:
         raise Unavailable(
             "deskops's built-in plugins are not registered: install the package (pip install -e .) "

@@ -52,3 +52,16 @@ def test_every_setting_is_documented() -> None:
         variable = f"DESKOPS_{field.upper()}"
         assert f"`{variable}`" in configuration, f"{variable} missing from docs/configuration.md"
         assert f"`{variable}`" in readme, f"{variable} missing from the README"
+
+
+def test_every_operator_tool_and_skill_is_documented() -> None:
+    from deskops.registry import load_plugins
+
+    operator = (ROOT / "docs" / "operator.md").read_text()
+    registry = load_plugins()
+    for name, tool in registry.tools.items():
+        row = next((line for line in operator.splitlines() if line.startswith(f"| `{name}` |")), None)
+        assert row is not None, f"tool {name} is missing from docs/operator.md"
+        assert f"| {tool.role.value} |" in row, f"{name}: its role is not {tool.role.value} in the docs"
+    for name in registry.skills:
+        assert f"| `{name}` |" in operator, f"skill {name} is missing from docs/operator.md"

@@ -123,7 +123,7 @@ def test_close_releases_what_was_made(tmp_path: Path) -> None:
     assert not services.columns._snapshots and services.engine.pool.checkedout() == 0
 
 
-def test_built_in_metrics_importers_and_reviewers_register_through_the_plugin_surface() -> None:
+def test_built_in_plugins_register_through_the_plugin_surface() -> None:
     from importlib.metadata import entry_points
 
     from deskops.analytics.catalog import METRICS
@@ -134,6 +134,8 @@ def test_built_in_metrics_importers_and_reviewers_register_through_the_plugin_su
         "metrics": "deskops.analytics.catalog",
         "importers": "deskops.importers",
         "reviewers": "deskops.changes.review",
+        "tools": "deskops.operator.tools",
+        "skills": "deskops.operator.skills",
     }
     registry = load_plugins()
     assert list(registry.metrics) == [m.name for m in METRICS]

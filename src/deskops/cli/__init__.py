@@ -7,7 +7,7 @@ group (data, analytics, search, frontline, changes, evals) and register on the o
 
 from __future__ import annotations
 
-from deskops.cli import analytics, changes, data, evals, frontline, search  # noqa: F401  (they register commands)
+from deskops.cli import analytics, changes, data, evals, frontline, operator, search  # noqa: F401 (register commands)
 from deskops.cli._apps import app
 
 __all__ = ["app", "main"]

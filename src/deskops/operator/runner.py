@@ -1,0 +1,89 @@
+"""Every tool call goes through the runner: the role is checked, the call timed and recorded.
+
+Skills call tools through it, and the PydanticAI agent's tools are thin wrappers over it,
+so both modes (offline planner, a model) leave the same trace: which tool, with what
+arguments (summarised), how long, and whether it failed.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
+
+from deskops.domain.types import Result
+from deskops.errors import DeskopsError, Forbidden
+from deskops.operator.deps import OperatorDeps
+from deskops.operator.registry import ToolSpec
+
+R = TypeVar("R")
+MAX_ARGUMENTS = 300
+"""Characters of a call's arguments kept in its trace."""
+
+
+class ToolCall(Result):
+    """One tool call of a turn, as traced."""
+
+    tool: str
+    arguments: str
+    """The query as JSON, cut to ``MAX_ARGUMENTS`` characters."""
+    ms: float
+    ok: bool
+    error: str | None = None
+
+
+class ToolRunner:
+    """Runs registered tools for one turn, in the caller's role, and keeps their trace."""
+
+    def __init__(self, deps: OperatorDeps, tools: dict[str, ToolSpec]) -> None:
+        self.deps = deps
+        self.tools = tools
+        self.calls: list[ToolCall] = []
+        self.results: list[tuple[str, Any]] = []
+        """(tool, result) of every successful call: what an answer's numbers must come from."""
+        self.skills: list[tuple[str, Any]] = []
+        """(skill, SkillResult) of every skill run this turn."""
+        self.proposals: list[int] = []
+        deps.runner = self
+
+    def spec(self, tool: str | Callable[..., Any]) -> ToolSpec:
+        name = tool if isinstance(tool, str) else tool.__name__
+        found = self.tools.get(name)
+        if found is None:
+            raise DeskopsError(f"no tool {name!r} is registered")
+        return found
+
+    def allowed(self, spec: ToolSpec) -> bool:
+        return self.deps.actor.role.allows(spec.role)
+
+    def call(self, tool: Callable[..., R] | str, query: BaseModel) -> R:
+        """Run a tool (refused when the caller's role is too weak); every call is traced."""
+        spec = self.spec(tool)
+        arguments = json.dumps(query.model_dump(mode="json"), default=str)[:MAX_ARGUMENTS]
+        began = time.perf_counter()
+        try:
+            if not self.allowed(spec):
+                raise Forbidden(
+                    f"{self.deps.actor.label} is {self.deps.actor.role.value}: {spec.name} needs "
+                    f"{spec.role.value}"
+                )
+            result: R = spec.function(self.deps, query)
+        except DeskopsError as exc:
+            self.calls.append(
+                ToolCall(tool=spec.name, arguments=arguments, ms=_ms(began), ok=False, error=str(exc))
+            )
+            raise
+        self.calls.append(ToolCall(tool=spec.name, arguments=arguments, ms=_ms(began), ok=True))
+        self.results.append((spec.name, result))
+        return result
+
+    @property
+    def names(self) -> list[str]:
+        return [c.tool for c in self.calls]
+
+
+def _ms(began: float) -> float:
+    return round((time.perf_counter() - began) * 1000, 2)

@@ -1,0 +1,31 @@
+"""The built-in Operator skills, registered exactly as a plugin's would be (entry point ``skills``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from deskops.hookspecs import hookimpl
+from deskops.operator.registry import SkillSpec
+
+
+@hookimpl
+def register_skills(register: Callable[[SkillSpec], None]) -> None:
+    from deskops.operator.skills import performance_report
+
+    register(
+        SkillSpec(
+            performance_report.performance_report,
+            examples=(
+                "how did the AI agent do last week?",
+                "how are we doing this month",
+                "give me a performance report for October",
+                "weekly support report",
+                "how did support perform yesterday",
+                "what were our numbers last month",
+                "report on the chat channel for the last 30 days",
+                "how is the bot performing",
+                "KPIs for last week",
+                "summary of support performance",
+            ),
+        )
+    )

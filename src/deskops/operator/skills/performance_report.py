@@ -1,0 +1,151 @@
+"""Performance report: how the AI agent and the team did over a period, against the one before.
+
+The headline metrics this workspace actually has (a metric with no conversations behind it
+is left out and said so), each with a significance test; for every significant change,
+the segments that explain it. When nothing changed significantly it says so, and names
+no cause.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pydantic import Field
+
+from deskops.analytics.charts import series_figure
+from deskops.domain.analytics import Comparison
+from deskops.domain.types import Result
+from deskops.operator.blocks import MAX_ROWS, Block, ChartBlock, TableBlock, TextBlock
+from deskops.operator.registry import SkillResult
+from deskops.operator.runner import ToolRunner
+from deskops.operator.tools.analytics import (
+    MetricQuery,
+    MoversQuery,
+    SeriesQuery,
+    compare_periods,
+    metric_series,
+    top_movers,
+)
+
+HEADLINE = (
+    "conversation_volume",
+    "ai_resolution_rate",
+    "escalation_rate",
+    "csat_average",
+    "first_response_p50",
+)
+"""What a support lead reads first; each is reported only if the workspace has data for it."""
+EXPLAINED = ("ai_resolution_rate", "escalation_rate", "csat_average", "conversation_volume")
+"""Metrics whose significant changes are explained by top movers."""
+
+
+class ReportAsk(Result):
+    start: date
+    end: date
+    filters: dict[str, str] = Field(default_factory=dict)
+    """A segment to report on, e.g. {"channel": "chat"}."""
+
+
+def show(comparison: Comparison, value: float | None) -> str:
+    """A value as a support lead reads it: rates as percentages, seconds as minutes, counts whole."""
+    if value is None:
+        return "–"
+    unit = comparison.metric.unit
+    if unit == "%":
+        return f"{value * 100:.1f}%"
+    if unit == "seconds":
+        return f"{value:.0f} s" if abs(value) < 120 else f"{value / 60:.1f} min"
+    if comparison.metric.kind == "count":
+        return f"{value:,.0f}"
+    return f"{value:.2f}"
+
+
+def change_words(comparison: Comparison) -> str:
+    change = comparison.change
+    if change is None:
+        return "no comparison"
+    unit = comparison.metric.unit
+    if unit == "%":
+        return f"{change * 100:+.1f} pts"
+    if unit == "seconds":
+        return f"{change:+.0f} s" if abs(change) < 120 else f"{change / 60:+.1f} min"
+    if comparison.metric.kind == "count":
+        return f"{change:+,.0f}"
+    return f"{change:+.2f}"
+
+
+def performance_report(runner: ToolRunner, ask: ReportAsk) -> SkillResult:
+    """How the AI agent and the team did over a period, against the one before, and what moved."""
+    comparisons: list[Comparison] = []
+    skipped: list[str] = []
+    for name in HEADLINE:
+        found = runner.call(
+            compare_periods, MetricQuery(metric=name, start=ask.start, end=ask.end, filters=ask.filters)
+        )
+        if found.current.denominator == 0:
+            skipped.append(found.metric.label)
+            continue
+        comparisons.append(found)
+    if not comparisons:
+        return SkillResult(
+            answer=f"There are no conversations from {ask.start} to {ask.end} to report on.",
+            blocks=[TextBlock(text="No conversations in that period.")],
+            no_change=True,
+        )
+    current, previous = comparisons[0].current, comparisons[0].previous
+    rows = [
+        [c.metric.label, show(c, c.current.value), show(c, c.previous.value), change_words(c), c.verdict,
+         c.current.denominator]
+        for c in comparisons
+    ]  # fmt: skip
+    lines = [f"From {current.start} to {current.end}, against {previous.start} to {previous.end}:"]
+    changed = [c for c in comparisons if c.test.significant]
+    for c in comparisons:
+        lines.append(
+            f"- {c.metric.label}: {show(c, c.current.value)} (was {show(c, c.previous.value)}; {c.verdict})"
+        )
+    columns = ["metric", "this period", "previous", "change", "verdict", "conversations"]
+    blocks: list[Block] = [TableBlock(title="Headline metrics", columns=columns, rows=rows[:MAX_ROWS])]
+    for c in changed:
+        if c.metric.name not in EXPLAINED:
+            continue
+        movers = runner.call(
+            top_movers,
+            MoversQuery(metric=c.metric.name, start=ask.start, end=ask.end, filters=ask.filters, limit=3),
+        )
+        named = [m for m in movers.movers if m.share_of_change is not None and m.share_of_change > 0][:3]
+        if named:
+            parts = [
+                f"{m.attribute}={m.segment} ({(m.share_of_change or 0) * 100:.0f}% of the change)"
+                for m in named
+            ]
+            lines.append(f"  {c.metric.label} moved most in: {', '.join(parts)}.")
+            blocks.append(
+                TableBlock(
+                    title=f"What moved {c.metric.label.lower()}",
+                    columns=["attribute", "segment", "share of change", "now", "before"],
+                    rows=[
+                        [m.attribute, m.segment, f"{(m.share_of_change or 0) * 100:.0f}%",
+                         show(c, m.current.value), show(c, m.previous.value)]
+                        for m in named
+                    ],
+                )
+            )  # fmt: skip
+    if not changed:
+        lines.append("No headline metric changed significantly: nothing here needs explaining.")
+    if skipped:
+        lines.append(f"Not reported (no data in this workspace for the period): {', '.join(skipped)}.")
+    days = (ask.end - ask.start).days + 1
+    series = runner.call(
+        metric_series,
+        SeriesQuery(
+            metric="ai_resolution_rate",
+            start=ask.start,
+            end=ask.end,
+            filters=ask.filters,
+            granularity="day" if days <= 62 else "week",
+        ),
+    )
+    blocks.insert(0, TextBlock(text="\n".join(lines)))
+    blocks.append(ChartBlock(title="AI resolution rate", chart=series_figure(series)))
+    return SkillResult(answer="\n".join(lines), blocks=blocks, no_change=not changed)
