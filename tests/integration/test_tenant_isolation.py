@@ -214,7 +214,10 @@ BATTERY: dict[str, Battery] = {
         "count_messages": lambda s: s.conversations.count_messages(),
         "max_id": lambda s: s.conversations.max_id(),
         "openings": lambda s: s.conversations.openings(
-            start=T0 - timedelta(1), end=T0 + timedelta(1), limit=5
+            start=T0 - timedelta(1),
+            end=T0 + timedelta(1),
+            limit=5,
+            segment={"plan": "beta", "channel": "chat"},
         ),
         "citation_topics": lambda s: s.conversations.citation_topics(recent=100),
         "citations": lambda s: s.conversations.citations(start=T0 - timedelta(1), end=T0 + timedelta(1)),

@@ -8,7 +8,7 @@ import pytest
 
 from deskops.domain.changes import Actor, ActorKind
 from deskops.domain.models import Role
-from deskops.errors import Forbidden
+from deskops.errors import Forbidden, InvalidInput
 from deskops.operator.deps import OperatorDeps
 from deskops.operator.grounding import ungrounded
 from deskops.operator.periods import find_period
@@ -34,11 +34,21 @@ TODAY = date(2026, 10, 31)  # a Saturday
         ("since 2026-10-15", date(2026, 10, 15), date(2026, 10, 31)),
         ("how are we doing", date(2026, 10, 25), date(2026, 10, 31)),
         ("may I see the report", date(2026, 10, 25), date(2026, 10, 31)),
+        ("why did volume fall on 2026-06-10", date(2026, 6, 10), date(2026, 6, 10)),
+        ("what happened 2026-10-03?", date(2026, 10, 3), date(2026, 10, 3)),
     ],
 )
 def test_periods_are_read_in_the_workspace_calendar(question: str, start: date, end: date) -> None:
     found = find_period(question, TODAY)
     assert (found.start, found.end) == (start, end), found
+
+
+@pytest.mark.parametrize(
+    "question", ["why on 2026-02-30?", "from 2026-13-01 to 2026-12-01", "since 2026-04-31", "2026-00-10"]
+)
+def test_a_day_that_does_not_exist_is_refused_in_words(question: str) -> None:
+    with pytest.raises(InvalidInput, match="is not a date of the calendar"):
+        find_period(question, TODAY)
 
 
 def test_every_number_of_an_answer_must_come_from_a_tool_result() -> None:

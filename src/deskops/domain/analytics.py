@@ -151,6 +151,49 @@ class Mover(Result):
     """contribution / total change (None when nothing changed)."""
 
 
+class SegmentShift(Result):
+    """One segment's own change, tested against the rest of the sample (its complement)."""
+
+    attribute: str
+    segment: str
+    current: MetricValue
+    previous: MetricValue
+    share: float
+    """The segment's share of the previous period's sample (0..1)."""
+    z: float | None
+    """Signed test statistic of the segment's change (None: too little data to test)."""
+    p_value: float | None
+    complement_z: float | None
+    """The same test on every other conversation of the sample."""
+    complement_p: float | None
+    relative_change: float | None
+    """now / before - 1 (counts per day; quantiles on their mean log value)."""
+    complement_relative_change: float | None
+    significant: bool
+    """The segment changed (p below the family-wise level ``Shifts.alpha``)."""
+    explains: bool
+    """Significant, and the rest of the sample moved less than a third as much (or the other way):
+    the change lives in this segment."""
+
+
+class Shifts(Result):
+    """Where a change lives: each segment's own change and its complement's, tested."""
+
+    metric: MetricInfo
+    workspace: str
+    filters: dict[str, str]
+    current: PeriodValue
+    previous: PeriodValue
+    test: str
+    """The test used per segment."""
+    alpha: float
+    """Per-segment significance level of single attributes: 0.05 divided by the number of segments
+    tested (Bonferroni), halved when pairs of attributes are tested too."""
+    shifts: list[SegmentShift]
+    """Segments that explain the change first, then by |z| minus the complement's |z|."""
+    notices: list[str]
+
+
 class Movers(Result):
     """The segments that explain most of a change since the previous period."""
 

@@ -93,7 +93,15 @@ class Operator:
             output_type=str,
             instructions="You answer support leads from this workspace's data, only through the tools.",
         )
-        routes = [Route(name, "skill", spec.examples) for name, spec in self.skills.items()]
+        routes = [
+            Route(
+                name,
+                "skill",
+                spec.examples,
+                needs=tuple(f for f in ("metric",) if f in spec.ask.model_fields),
+            )
+            for name, spec in self.skills.items()
+        ]
         routes += [r for r in TOOL_ROUTES if r.name in self.tools]
         self.router = Router(routes, services.search.encode_many)
 

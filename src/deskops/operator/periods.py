@@ -8,11 +8,14 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from deskops.errors import InvalidInput
+
 MONTHS = {name.lower(): n for n, name in enumerate(calendar.month_name) if name}
 MONTHS |= {name.lower(): n for n, name in enumerate(calendar.month_abbr) if name}
 _ISO = r"(\d{4}-\d{2}-\d{2})"
 _RANGE = re.compile(rf"(?:from\s+)?{_ISO}\s*(?:to|until|through|-|–|and)\s*{_ISO}", re.IGNORECASE)
 _SINCE = re.compile(rf"since\s+{_ISO}", re.IGNORECASE)
+_DAY = re.compile(rf"(?:on\s+)?{_ISO}", re.IGNORECASE)
 _LAST_N = re.compile(r"\b(?:last|past|previous)\s+(\d{1,3})\s+(day|week|month)s?\b", re.IGNORECASE)
 _MONTH = re.compile(
     r"\b(?:in\s+)?(" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")\b(?:\s+(\d{4}))?", re.I
@@ -49,10 +52,13 @@ def find_period(question: str, today: date, *, default_days: int = 7) -> Found:
     """The period a question names, else the last ``default_days`` days up to ``today``."""
     text = question.lower()
     if match := _RANGE.search(question):
-        first, last = sorted((date.fromisoformat(match.group(1)), date.fromisoformat(match.group(2))))
+        first, last = sorted((_day(match.group(1)), _day(match.group(2))))
         return Found(first, last, match.group(0))
     if match := _SINCE.search(question):
-        return Found(date.fromisoformat(match.group(1)), today, match.group(0))
+        return Found(_day(match.group(1)), today, match.group(0))
+    if match := _DAY.search(question):
+        day = _day(match.group(1))
+        return Found(day, day, match.group(0))
     if match := _LAST_N.search(question):
         n, unit = int(match.group(1)), match.group(2).lower()
         days = n * {"day": 1, "week": 7, "month": 30}[unit]
@@ -73,6 +79,13 @@ def find_period(question: str, today: date, *, default_days: int = 7) -> Found:
             last_day = calendar.monthrange(year, month)[1]
             return Found(date(year, month, 1), min(date(year, month, last_day), today), match.group(0))
     return Found(today - timedelta(days=default_days - 1), today, "")
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput(f"{text} is not a date of the calendar") from None
 
 
 def _named(key: str, today: date) -> tuple[date, date]:

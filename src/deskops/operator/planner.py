@@ -23,6 +23,7 @@ CLARIFY = {
     "article": "Which article? Give its id (for example: article kb-0042).",
     "proposal": "Which proposal? Give its number (for example: proposal 12).",
     "text": "What should I look for? Say what it is about (for example: articles about refunds).",
+    "metric": "Which figure? For example: escalation rate, CSAT, AI resolution, conversation volume.",
 }
 
 
@@ -39,7 +40,10 @@ def plan_arguments(routed: Routed, today: date) -> dict[str, Any]:
     assert routed.route is not None
     name, slots, period = routed.route.name, routed.slots, routed.period
     if routed.route.kind == "skill":
-        return {"ask": {"start": period.start.isoformat(), "end": period.end.isoformat()}}
+        ask: dict[str, Any] = {"start": period.start.isoformat(), "end": period.end.isoformat()}
+        if "metric" in routed.route.needs:
+            ask["metric"] = slots["metric"]
+        return {"ask": ask}
     if name == "show_proposal":
         return {"query": {"proposal_id": int(slots["proposal"])}}
     if name == "read_conversation":

@@ -99,6 +99,17 @@ def _normalised(vectors: np.ndarray) -> np.ndarray:
 _PROPOSAL = re.compile(r"\bproposal\s+#?(\d+)\b", re.IGNORECASE)
 _ARTICLE = re.compile(r"\b(?:article\s+)?(kb-[\w-]+)\b", re.IGNORECASE)
 _CONVERSATION = re.compile(r"\bconversation\s+#?([\w.-]+)", re.IGNORECASE)
+METRIC_WORDS = (
+    (r"escalat|hand[- ]?overs?|handed over", "escalation_rate"),
+    (r"csat|satisf|happy|unhappy", "csat_average"),
+    (r"resolution|resolved|deflect", "ai_resolution_rate"),
+    (r"first response|response time|reply time|wait", "first_response_p50"),
+    (r"handling time", "handling_time_p50"),
+    (r"abandon", "abandonment_rate"),
+    (r"reopen", "reopen_rate"),
+    (r"volume|conversations|tickets|contacts|traffic", "conversation_volume"),
+)
+"""Words people use for a metric, first match wins (the catalog's own names match too)."""
 _ABOUT = re.compile(r"\b(?:about|for|covers?|on)\s+(.+?)[?.!]*$", re.IGNORECASE)
 
 
@@ -116,4 +127,13 @@ def _slots(question: str, known_ids: Callable[[str, str], bool]) -> dict[str, st
                 break
     if match := _ABOUT.search(question):
         slots["text"] = match.group(1).strip()
+    lowered = question.lower()
+    named = re.search(r"\b([a-z_]+_(?:rate|average|p50|p90|volume))\b", lowered)
+    if named:
+        slots["metric"] = named.group(1)
+    else:
+        for pattern, metric in METRIC_WORDS:
+            if re.search(pattern, lowered):
+                slots["metric"] = metric
+                break
     return slots

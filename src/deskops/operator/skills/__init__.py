@@ -10,7 +10,7 @@ from deskops.operator.registry import SkillSpec
 
 @hookimpl
 def register_skills(register: Callable[[SkillSpec], None]) -> None:
-    from deskops.operator.skills import performance_report
+    from deskops.operator.skills import investigate, performance_report
 
     register(
         SkillSpec(
@@ -26,6 +26,23 @@ def register_skills(register: Callable[[SkillSpec], None]) -> None:
                 "how is the bot performing",
                 "KPIs for last week",
                 "summary of support performance",
+            ),
+        )
+    )
+    register(
+        SkillSpec(
+            investigate.investigate,
+            examples=(
+                "why did escalations spike last week?",
+                "why did CSAT drop in October",
+                "what caused the drop in AI resolution",
+                "why is conversation volume up this month",
+                "investigate the rise in hand-overs",
+                "why are more conversations escalated",
+                "what happened to customer satisfaction last week",
+                "why did volume fall yesterday",
+                "explain the jump in escalation rate",
+                "root cause of the escalation increase",
             ),
         )
     )

@@ -11,13 +11,21 @@ from deskops.operator.registry import ToolSpec
 
 @hookimpl
 def register_tools(register: Callable[[ToolSpec], None]) -> None:
-    from deskops.operator.tools import analytics, changes, configuration, content, conversations
+    from deskops.operator.tools import (
+        analytics,
+        changes,
+        configuration,
+        content,
+        conversations,
+        investigation,
+    )
 
     for function in (
         analytics.list_metrics,
         analytics.metric_series,
         analytics.compare_periods,
         analytics.top_movers,
+        analytics.segment_shifts,
         analytics.workspace_summary,
         analytics.attribute_report,
         analytics.article_performance,
@@ -29,6 +37,10 @@ def register_tools(register: Callable[[ToolSpec], None]) -> None:
         configuration.list_guidance,
         configuration.list_procedures,
         configuration.agent_settings,
+        investigation.sample_conversations,
+        investigation.rule_history,
+        investigation.articles_for_topic,
+        investigation.citation_feedback,
         changes.list_proposals,
         changes.show_proposal,
     ):

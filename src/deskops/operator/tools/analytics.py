@@ -14,6 +14,7 @@ from pydantic import Field
 from deskops.analytics import metrics as engine
 from deskops.analytics.articles import article_figures
 from deskops.analytics.attributes import attribute_report as engine_attribute_report
+from deskops.analytics.shifts import segment_shifts as engine_shifts
 from deskops.analytics.summary import workspace_summary as engine_summary
 from deskops.domain.analytics import (
     ArticleFigures,
@@ -22,6 +23,7 @@ from deskops.domain.analytics import (
     MetricInfo,
     MetricSeries,
     Movers,
+    Shifts,
     WorkspaceSummary,
 )
 from deskops.domain.types import Granularity, Result
@@ -58,6 +60,11 @@ class MoversQuery(MetricQuery):
     attributes: list[str] | None = None
     """Only these attributes' segments (default: every attribute the metric has)."""
     limit: int = Field(default=5, ge=1, le=20)
+
+
+class ShiftsQuery(MoversQuery):
+    pairs: bool = True
+    """Also test pairs of attributes (plan × product area ...), topics aside."""
 
 
 class MetricCatalog(Result):
@@ -112,6 +119,23 @@ def top_movers(deps: OperatorDeps, query: MoversQuery) -> Movers:
             filters=query.filters,
             attributes=tuple(query.attributes) if query.attributes else None,
             limit=query.limit,
+            today=deps.today,
+        )
+
+
+def segment_shifts(deps: OperatorDeps, query: ShiftsQuery) -> Shifts:
+    """Which segment changed while the rest did not: each segment's change and its complement's, tested."""
+    with deps.services.uow() as uow:
+        return engine_shifts(
+            uow.workspace(deps.workspace),
+            columns=deps.services.columns,
+            metric=deps.services.registry.metric(query.metric),
+            start=query.start,
+            end=query.end,
+            filters=query.filters,
+            attributes=tuple(query.attributes) if query.attributes else None,
+            limit=query.limit,
+            pairs=query.pairs,
             today=deps.today,
         )
 

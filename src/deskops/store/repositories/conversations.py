@@ -10,6 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from deskops.domain.models import Conversation, Message
+from deskops.errors import InvalidInput
 from deskops.store import tables as t
 from deskops.store.repositories._base import (
     BATCH,
@@ -62,6 +63,10 @@ class Opening:
     plan: str | None
     region: str | None
     text: str
+
+
+SEGMENT_CONVERSATION_COLUMNS = ("channel", "topic", "product_area", "language", "team", "outcome")
+SEGMENT_CUSTOMER_COLUMNS = ("plan", "region", "company_size")
 
 
 class ConversationRepository(UpsertByExternalId):
@@ -412,21 +417,29 @@ class ConversationRepository(UpsertByExternalId):
         limit: int,
         topic: str | None = None,
         topics: Sequence[str] | None = None,
+        segment: dict[str, str] | None = None,
     ) -> list[Opening]:
         """The first customer message of conversations created in [start, end), with what the agent
         may know (topic, channel, customer segment); evenly spread over the period when there are
-        more than ``limit``; only ``topic``'s (or ``topics``') when given."""
+        more than ``limit``; only ``topic``'s (or ``topics``') when given, and only those of
+        ``segment`` (conversation columns such as channel or outcome, customer ones such as plan)."""
         wanted = [topic] if topic is not None else list(topics) if topics is not None else None
         c, m, cu = t.conversations, t.messages, t.customers
-        ids = [
-            row.id
-            for row in self._conn.execute(
-                sa.select(c.c.id)
-                .where(self._where(c), c.c.created_at >= start, c.c.created_at < end)
-                .where(c.c.topic.in_(wanted) if wanted is not None else sa.true())
-                .order_by(c.c.id)
-            )
-        ]
+        query = (
+            sa.select(c.c.id)
+            .where(self._where(c), c.c.created_at >= start, c.c.created_at < end)
+            .where(c.c.topic.in_(wanted) if wanted is not None else sa.true())
+        )
+        for name, value in (segment or {}).items():
+            if name in SEGMENT_CONVERSATION_COLUMNS:
+                query = query.where(c.c[name] == value)
+            elif name in SEGMENT_CUSTOMER_COLUMNS:
+                query = query.where(
+                    c.c.customer_id.in_(sa.select(cu.c.id).where(self._where(cu), cu.c[name] == value))
+                )
+            else:
+                raise InvalidInput(f"cannot select conversations by {name!r}")
+        ids = [row.id for row in self._conn.execute(query.order_by(c.c.id))]
         if len(ids) > limit:
             step = len(ids) / limit
             ids = [ids[int(i * step)] for i in range(limit)]
