@@ -41,3 +41,4 @@ bench: install ## Run the benchmarks and the slow evaluation tests (tens of minu
 	$(BIN)/deskops bench frontline --json
 	$(BIN)/deskops bench changes --json
 	$(BIN)/deskops eval review --split both --json
+	$(BIN)/deskops eval timetravel --seeds 5 --json

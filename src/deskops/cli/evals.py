@@ -282,3 +282,36 @@ def bench_changes(
             log=lambda line: err.print(line, highlight=False),
         )
     _emit(document, as_json=as_json, render=lambda d: out.print_json(json.dumps(d)))
+
+
+@eval_app.command("timetravel")
+def eval_timetravel(
+    seeds: Annotated[int, typer.Option(help="Simulated workspaces, one per seed.")] = 5,
+    split: Annotated[
+        str,
+        typer.Option(
+            help="test (seeds from 101, reported) or dev (seeds from 1, where thresholds were chosen)."
+        ),
+    ] = "test",
+    conversations: Annotated[int, typer.Option(help="Size of each simulated workspace.")] = 40_000,
+    days: Annotated[int, typer.Option(help="Length of each simulated period in days.")] = 180,
+    as_json: Json = False,
+) -> None:
+    """Ask the Operator about every injected incident and quiet period of simulated workspaces; grade it."""
+    from deskops.harness.eval_timetravel import SPLITS, run
+
+    with _services(None, as_json=as_json) as services:
+        if split not in SPLITS:
+            raise InvalidInput(f"--split must be test or dev, not {split!r}")
+        _within("--seeds", seeds, 1, 50)
+        _within("--conversations", conversations, 5000, 1_000_000)
+        _within("--days", days, 60, 720)
+        document = run(
+            split=split,
+            seeds=seeds,
+            conversations=conversations,
+            days=days,
+            embedder=services.search.embedder,
+            log=lambda line: err.print(line, highlight=False),
+        )
+    _emit(document, as_json=as_json, render=lambda d: out.print_json(json.dumps(d)))
