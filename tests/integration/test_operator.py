@@ -59,6 +59,7 @@ def services(tmp_path_factory: pytest.TempPathFactory, real_embedder: Any) -> It
             ]
         )
         uow.commit()
+    built.search.sync("demo")  # tools that search refuse an unindexed workspace
     yield built
     built.close()
 
@@ -125,3 +126,56 @@ def test_customer_text_is_data_and_is_redacted(services: Services) -> None:
 def test_bad_questions_are_refused_clearly(services: Services, question: str, message: str) -> None:
     with pytest.raises(InvalidInput, match=message):
         _ask(services, question)
+
+
+def _one(services: Services, where: str, **params: Any) -> str:
+    """The external id of one conversation matching a SQL condition (the grader's view, not the tools')."""
+    with services.uow() as uow:
+        row = uow.connection.execute(
+            sa.text(
+                "SELECT c.external_id FROM conversations c LEFT JOIN customers u ON u.id = c.customer_id "
+                f"WHERE {where} ORDER BY c.id LIMIT 1"
+            ),
+            params,
+        ).first()
+    assert row is not None, where
+    return str(row[0])
+
+
+def test_debugging_a_conversation_handed_over_by_a_misconfigured_rule(services: Services) -> None:
+    # The simulator's guidance incident: the Enterprise billing rule pointed at Starter from 2026-10-02.
+    conversation = _one(
+        services,
+        "u.plan = 'Starter' AND c.product_area = 'billing' AND c.ai_involved AND c.escalated_at IS NOT NULL "
+        "AND c.created_at >= '2026-10-02T12:00' AND c.created_at < '2026-10-08'",
+    )
+    answer = _ask(services, f"why did the bot hand over conversation {conversation}?")
+    assert answer.skill == "debug_conversation", answer.answer
+    assert "Root cause: Guidance rule gr-enterprise-billing" in answer.answer
+    assert "set back" in answer.answer and answer.proposals == []  # fixed since: nothing to propose
+    # no stored trace: its first message was run again, and the dry run's trace is shown
+    assert any(b.type == "table" and b.title.endswith("(dry run)") for b in answer.blocks)
+
+
+def test_debugging_a_conversation_where_the_customer_disputed_the_article(services: Services) -> None:
+    conversation = _one(
+        services,
+        "c.topic = 'payout_timing' AND c.created_at >= '2026-10-21' AND EXISTS (SELECT 1 FROM messages m "
+        "WHERE m.conversation_id = c.id AND m.author_kind = 'customer' AND m.text LIKE '%still says%')",
+    )
+    viewer = _ask(services, f"debug conversation {conversation}")
+    assert viewer.skill == "debug_conversation"
+    assert "out of date" in viewer.answer and "An editor can propose the fix" in viewer.answer
+    editor = Actor(kind=ActorKind.member, name="editor@lumio.test", role=Role.editor)
+    fixed = _ask(services, f"debug conversation {conversation}", editor)
+    (proposal,) = fixed.proposals
+    (block,) = [b for b in fixed.blocks if b.type == "proposal"]
+    assert block.report.proposal.id == proposal and block.report.diff.items[0].words_removed > 0
+    assert block.report.proposal.state.value == "open"  # proposed for review, never applied
+
+
+def test_debugging_a_conversation_the_ai_agent_never_saw(services: Services) -> None:
+    conversation = _one(services, "NOT c.ai_involved")
+    answer = _ask(services, f"what went wrong in conversation {conversation}")
+    assert answer.skill == "debug_conversation" and "took no part" in answer.answer
+    assert answer.tools == ["read_conversation"]

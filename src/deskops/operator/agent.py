@@ -26,7 +26,7 @@ from deskops.operator.grounding import ungrounded
 from deskops.operator.planner import offline_model
 from deskops.operator.present import blocks_for
 from deskops.operator.registry import SkillResult, SkillSpec, ToolSpec
-from deskops.operator.router import TOOL_ROUTES, Route, Router
+from deskops.operator.router import SLOTS, TOOL_ROUTES, Route, Router
 from deskops.operator.runner import ToolRunner
 
 if TYPE_CHECKING:
@@ -98,7 +98,8 @@ class Operator:
                 name,
                 "skill",
                 spec.examples,
-                needs=tuple(f for f in ("metric",) if f in spec.ask.model_fields),
+                needs=tuple(f for f in SLOTS if f in spec.ask.model_fields),
+                period="start" in spec.ask.model_fields,
             )
             for name, spec in self.skills.items()
         ]

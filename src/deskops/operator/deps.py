@@ -7,6 +7,7 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from deskops.domain.changes import Actor
+from deskops.errors import Unavailable
 
 if TYPE_CHECKING:
     from deskops.bootstrap import Services
@@ -25,3 +26,15 @@ class OperatorDeps:
     """The workspace's "today": its newest conversation's day (a demo's data ends in the past)."""
     session: str
     runner: ToolRunner | None = field(default=None, repr=False)
+
+    def search_index(self) -> None:
+        """Refuse, in words, a tool that needs the workspace's search index before it is built.
+
+        The first build embeds tens of thousands of conversations (minutes); a question must not
+        start it silently. ``deskops index rebuild`` (and ``deskops demo``) builds it.
+        """
+        if not self.services.search.indexed(self.workspace):
+            raise Unavailable(
+                f"workspace {self.workspace} has no search index yet: run "
+                f"`deskops index rebuild --workspace {self.workspace}` once (it takes a few minutes)"
+            )

@@ -40,9 +40,9 @@ def plan_arguments(routed: Routed, today: date) -> dict[str, Any]:
     assert routed.route is not None
     name, slots, period = routed.route.name, routed.slots, routed.period
     if routed.route.kind == "skill":
-        ask: dict[str, Any] = {"start": period.start.isoformat(), "end": period.end.isoformat()}
-        if "metric" in routed.route.needs:
-            ask["metric"] = slots["metric"]
+        ask: dict[str, Any] = {need: slots[need] for need in routed.route.needs}
+        if routed.route.period:
+            ask |= {"start": period.start.isoformat(), "end": period.end.isoformat()}
         return {"ask": ask}
     if name == "show_proposal":
         return {"query": {"proposal_id": int(slots["proposal"])}}

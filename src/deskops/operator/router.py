@@ -29,7 +29,9 @@ class Route:
     """skill or tool"""
     examples: tuple[str, ...]
     needs: tuple[str, ...] = ()
-    """Slots it cannot run without (``conversation``, ``article``, ``proposal``, ``text``)."""
+    """Slots it cannot run without (``conversation``, ``article``, ``proposal``, ``text``, ``metric``)."""
+    period: bool = False
+    """A skill that takes the question's period (``start`` and ``end``)."""
 
 
 TOOL_ROUTES = (
@@ -111,6 +113,10 @@ METRIC_WORDS = (
 )
 """Words people use for a metric, first match wins (the catalog's own names match too)."""
 _ABOUT = re.compile(r"\b(?:about|for|covers?|on)\s+(.+?)[?.!]*$", re.IGNORECASE)
+
+
+SLOTS = ("metric", "conversation", "article", "proposal", "text")
+"""The slots a skill's ask may name as fields."""
 
 
 def _slots(question: str, known_ids: Callable[[str, str], bool]) -> dict[str, str]:

@@ -10,7 +10,7 @@ from deskops.operator.registry import SkillSpec
 
 @hookimpl
 def register_skills(register: Callable[[SkillSpec], None]) -> None:
-    from deskops.operator.skills import investigate, performance_report
+    from deskops.operator.skills import debug_conversation, investigate, performance_report
 
     register(
         SkillSpec(
@@ -43,6 +43,21 @@ def register_skills(register: Callable[[SkillSpec], None]) -> None:
                 "why did volume fall yesterday",
                 "explain the jump in escalation rate",
                 "root cause of the escalation increase",
+            ),
+        )
+    )
+    register(
+        SkillSpec(
+            debug_conversation.debug_conversation,
+            examples=(
+                "why did the bot hand over conversation 4812?",
+                "debug conversation sim-0004812",
+                "what went wrong in conversation 19",
+                "why did the AI agent escalate conversation c-77",
+                "why didn't the bot answer conversation 120",
+                "explain what the AI agent did in conversation 55",
+                "root cause of conversation 3001",
+                "why was conversation 900 escalated to a person",
             ),
         )
     )

@@ -168,7 +168,7 @@ def investigate(runner: ToolRunner, ask: InvestigateAsk) -> SkillResult:
     rejected = [h for h in hypotheses if not h.kept]
     if rejected:
         lines.append("Ruled out: " + " ".join(h.statement for h in rejected))
-    proposals = [_propose(runner, draft) for draft in diagnosis.fixes] if diagnosis.fixes else []
+    proposals = [propose(runner, draft) for draft in diagnosis.fixes] if diagnosis.fixes else []
     made = [p for p in proposals if p is not None]
     if diagnosis.fixes and not made:
         lines.append("An editor can propose the fix: " + " ".join(d.title for d in diagnosis.fixes) + ".")
@@ -231,7 +231,7 @@ def _p(p: float | None) -> str:
     return "< 0.000001" if p < 1e-6 else f"= {p:.2g}"
 
 
-def _propose(runner: ToolRunner, draft: ChangeRequest) -> ProposalReport | None:
+def propose(runner: ToolRunner, draft: ChangeRequest) -> ProposalReport | None:
     """Propose a fix when the member may (an editor); a viewer is told what an editor could propose."""
     if not runner.allowed(runner.spec(propose_change)):
         return None
@@ -377,7 +377,7 @@ def _content(
             )
         )  # fmt: skip
         if claim is not None and claim.sentence is not None:
-            found.fixes.append(_retract(runner, main.external_id, claim.sentence, answer, topic))
+            found.fixes.append(retract(runner, main.external_id, claim.sentence, answer, topic))
         return
     if age >= STALE_AFTER_DAYS:
         found.hypotheses.append(
@@ -402,7 +402,7 @@ def _content(
     )
 
 
-def _retract(
+def retract(
     runner: ToolRunner, article_id: str, sentence: str, feedback: ArticleFeedback, topic: str
 ) -> ChangeRequest:
     """An edit that stops the article stating what customers say is no longer true.

@@ -34,6 +34,7 @@ def register_tools(register: Callable[[ToolSpec], None]) -> None:
         content.list_articles,
         conversations.read_conversation,
         conversations.search_conversations,
+        conversations.rerun_first_message,
         configuration.list_guidance,
         configuration.list_procedures,
         configuration.agent_settings,

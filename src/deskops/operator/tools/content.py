@@ -67,6 +67,7 @@ class ArticlesQuery(Result):
 
 def search_help_center(deps: OperatorDeps, query: TextQuery) -> SearchResponse:
     """Search the published help center: ranked articles, their best passage, and a confidence."""
+    deps.search_index()
     return deps.services.search.search(
         deps.workspace, query.query, k=query.k, filters={"kind": "article", "state": "published"}
     )

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from deskops.domain.models import DecisionTrace
+from deskops.domain.models import AuthorKind, DecisionTrace
 from deskops.domain.search import SearchResponse
 from deskops.domain.types import Result
+from deskops.errors import InvalidInput
+from deskops.frontline.agent import Inquiry
 from deskops.frontline.redact import redact
 from deskops.operator.deps import OperatorDeps
 from deskops.operator.tools.content import TextQuery
@@ -36,6 +38,7 @@ class ConversationReading(Result):
     created_at: datetime
     channel: str
     topic: str | None
+    product_area: str | None
     outcome: str | None
     ai_involved: bool
     csat: int | None
@@ -56,6 +59,7 @@ def read_conversation(deps: OperatorDeps, query: ConversationQuery) -> Conversat
         created_at=conversation.created_at,
         channel=conversation.channel,
         topic=conversation.topic,
+        product_area=conversation.product_area,
         outcome=conversation.outcome.value if conversation.outcome else None,
         ai_involved=conversation.ai_involved,
         csat=conversation.csat,
@@ -74,6 +78,7 @@ def read_conversation(deps: OperatorDeps, query: ConversationQuery) -> Conversat
 
 def search_conversations(deps: OperatorDeps, query: TextQuery) -> SearchResponse:
     """Past conversations similar to a description, with their best passage (redacted)."""
+    deps.search_index()
     found = deps.services.search.search(
         deps.workspace, query.query, k=query.k, filters={"kind": "conversation"}
     )
@@ -82,3 +87,45 @@ def search_conversations(deps: OperatorDeps, query: TextQuery) -> SearchResponse
         for h in found.hits
     ]
     return found.model_copy(update={"hits": hits})
+
+
+class RerunReading(Result):
+    external_id: str
+    customer: dict[str, str | None]
+    """The customer's plan, region and company size (what rules may test)."""
+    trace: DecisionTrace
+    """What the AI agent decides now for the conversation's first customer message (redacted)."""
+
+
+def rerun_first_message(deps: OperatorDeps, query: ConversationQuery) -> RerunReading:
+    """A dry run: what the AI agent would do now with a conversation's first message (nothing stored)."""
+    deps.search_index()
+    with deps.services.uow() as uow:
+        scope = uow.workspace(deps.workspace)
+        conversation = scope.conversations.get(query.external_id)
+        customer = (
+            scope.customers.get(conversation.customer_external_id)
+            if conversation.customer_external_id
+            else None
+        )
+    first = next((m for m in conversation.messages if m.author_kind == AuthorKind.customer), None)
+    if first is None:
+        raise InvalidInput(f"conversation {query.external_id} has no customer message to run again")
+    profile = {
+        "plan": customer.plan if customer else None,
+        "region": customer.region if customer else None,
+        "company_size": customer.company_size if customer else None,
+    }
+    reply = deps.services.frontline.offline().reply(
+        deps.workspace,
+        Inquiry(
+            message=first.text,
+            customer=profile,
+            channel=conversation.channel,
+            conversation_external_id=conversation.external_id,
+            message_index=0,
+            at=first.created_at,
+        ),
+        store=False,
+    )
+    return RerunReading(external_id=conversation.external_id, customer=profile, trace=reply.trace)

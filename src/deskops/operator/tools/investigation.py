@@ -168,7 +168,8 @@ DISPUTE_MARKERS = (
     "has changed",
 )
 """Words with which a customer says an answer is untrue (lower case)."""
-QUOTED = re.compile(r"[\"“”']([^\"“”']{12,300})[\"“”']")
+QUOTED = re.compile(r"[\"“”]([^\"“”]{12,300})[\"“”]")
+"""Text between double quotes (an apostrophe is too often just an apostrophe)."""
 FEEDBACK_SAMPLE = 40
 
 
@@ -255,7 +256,7 @@ def citation_feedback(deps: OperatorDeps, query: FeedbackQuery) -> CitationFeedb
             if quote:
                 quotes[quote] = quotes.get(quote, 0) + 1
         claims = [
-            DisputedClaim(quote=redact(q).text, times=n, sentence=_closest_sentence(article.body, q))
+            DisputedClaim(quote=redact(q).text, times=n, sentence=closest_sentence(article.body, q))
             for q, n in sorted(quotes.items(), key=lambda item: -item[1])[:3]
         ]
         rows.append(
@@ -272,7 +273,7 @@ def citation_feedback(deps: OperatorDeps, query: FeedbackQuery) -> CitationFeedb
     return CitationFeedback(segment=query.segment, read=len(conversations), articles=rows)
 
 
-def _closest_sentence(body: str, quote: str) -> str | None:
+def closest_sentence(body: str, quote: str) -> str | None:
     """The article sentence sharing the most words with ``quote`` (at least half of the quote's)."""
     words = set(re.findall(r"\w+", quote.lower()))
     best, best_overlap = None, 0.0
