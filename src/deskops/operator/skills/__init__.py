@@ -10,7 +10,13 @@ from deskops.operator.registry import SkillSpec
 
 @hookimpl
 def register_skills(register: Callable[[SkillSpec], None]) -> None:
-    from deskops.operator.skills import debug_conversation, investigate, performance_report
+    from deskops.operator.skills import (
+        automation,
+        debug_conversation,
+        digest,
+        investigate,
+        performance_report,
+    )
 
     register(
         SkillSpec(
@@ -58,6 +64,35 @@ def register_skills(register: Callable[[SkillSpec], None]) -> None:
                 "explain what the AI agent did in conversation 55",
                 "root cause of conversation 3001",
                 "why was conversation 900 escalated to a person",
+            ),
+        )
+    )
+    register(
+        SkillSpec(
+            automation.automation_opportunities,
+            examples=(
+                "what should we automate next?",
+                "where is the biggest automation opportunity",
+                "which topics should the AI agent handle next",
+                "what could the bot resolve that it hands over today",
+                "which topics cause the most hand-overs that we could automate",
+                "next automation opportunity",
+                "what procedure should we build next",
+                "where are we losing the most conversations to humans",
+            ),
+        )
+    )
+    register(
+        SkillSpec(
+            digest.weekly_digest,
+            examples=(
+                "weekly digest",
+                "give me the weekly operations digest",
+                "what do I need to know this week",
+                "monday morning summary of support operations",
+                "weekly ops summary with what to fix",
+                "what happened this week and what needs my attention",
+                "send me the weekly review",
             ),
         )
     )

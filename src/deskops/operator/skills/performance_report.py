@@ -2,7 +2,8 @@
 
 The headline metrics this workspace actually has (a metric with no conversations behind it
 is left out and said so), each with a significance test; for every significant change,
-the segments that explain it. When nothing changed significantly it says so, and names
+the segments that moved while the rest of the workspace held (segment shifts). When nothing
+changed significantly it says so, and names
 no cause.
 """
 
@@ -13,18 +14,18 @@ from datetime import date
 from pydantic import Field
 
 from deskops.analytics.charts import series_figure
-from deskops.domain.analytics import Comparison
+from deskops.domain.analytics import Comparison, SegmentShift
 from deskops.domain.types import Result
 from deskops.operator.blocks import MAX_ROWS, Block, ChartBlock, TableBlock, TextBlock
 from deskops.operator.registry import SkillResult
 from deskops.operator.runner import ToolRunner
 from deskops.operator.tools.analytics import (
     MetricQuery,
-    MoversQuery,
     SeriesQuery,
+    ShiftsQuery,
     compare_periods,
     metric_series,
-    top_movers,
+    segment_shifts,
 )
 
 HEADLINE = (
@@ -36,7 +37,9 @@ HEADLINE = (
 )
 """What a support lead reads first; each is reported only if the workspace has data for it."""
 EXPLAINED = ("ai_resolution_rate", "escalation_rate", "csat_average", "conversation_volume")
-"""Metrics whose significant changes are explained by top movers."""
+"""Metrics whose significant changes are located (the segments that moved while the rest held)."""
+MATERIAL = 0.10
+"""A segment that moved by less than this, relatively, is not worth naming."""
 
 
 class ReportAsk(Result):
@@ -58,6 +61,14 @@ def show(comparison: Comparison, value: float | None) -> str:
     if comparison.metric.kind == "count":
         return f"{value:,.0f}"
     return f"{value:.2f}"
+
+
+def verdict(comparison: Comparison) -> str:
+    """The comparison's verdict, except that a figure that did not move is not "worse": a median can
+    hold while the distribution's test says the times shifted."""
+    if comparison.test.significant and not comparison.change:
+        return "same figure (the distribution shifted)"
+    return comparison.verdict
 
 
 def change_words(comparison: Comparison) -> str:
@@ -94,43 +105,55 @@ def performance_report(runner: ToolRunner, ask: ReportAsk) -> SkillResult:
         )
     current, previous = comparisons[0].current, comparisons[0].previous
     rows = [
-        [c.metric.label, show(c, c.current.value), show(c, c.previous.value), change_words(c), c.verdict,
+        [c.metric.label, show(c, c.current.value), show(c, c.previous.value), change_words(c), verdict(c),
          c.current.denominator]
         for c in comparisons
     ]  # fmt: skip
     lines = [f"From {current.start} to {current.end}, against {previous.start} to {previous.end}:"]
-    changed = [c for c in comparisons if c.test.significant]
+    changed = [c for c in comparisons if c.test.significant and c.change]
     for c in comparisons:
         lines.append(
-            f"- {c.metric.label}: {show(c, c.current.value)} (was {show(c, c.previous.value)}; {c.verdict})"
+            f"- {c.metric.label}: {show(c, c.current.value)} (was {show(c, c.previous.value)}; {verdict(c)})"
         )
     columns = ["metric", "this period", "previous", "change", "verdict", "conversations"]
     blocks: list[Block] = [TableBlock(title="Headline metrics", columns=columns, rows=rows[:MAX_ROWS])]
     for c in changed:
         if c.metric.name not in EXPLAINED:
             continue
-        movers = runner.call(
-            top_movers,
-            MoversQuery(metric=c.metric.name, start=ask.start, end=ask.end, filters=ask.filters, limit=3),
+        shifts = runner.call(
+            segment_shifts,
+            ShiftsQuery(metric=c.metric.name, start=ask.start, end=ask.end, filters=ask.filters, limit=8),
         )
-        named = [m for m in movers.movers if m.share_of_change is not None and m.share_of_change > 0][:3]
-        if named:
-            parts = [
-                f"{m.attribute}={m.segment} ({(m.share_of_change or 0) * 100:.0f}% of the change)"
-                for m in named
-            ]
-            lines.append(f"  {c.metric.label} moved most in: {', '.join(parts)}.")
-            blocks.append(
-                TableBlock(
-                    title=f"What moved {c.metric.label.lower()}",
-                    columns=["attribute", "segment", "share of change", "now", "before"],
-                    rows=[
-                        [m.attribute, m.segment, f"{(m.share_of_change or 0) * 100:.0f}%",
-                         show(c, m.current.value), show(c, m.previous.value)]
-                        for m in named
-                    ],
-                )
-            )  # fmt: skip
+        sign = 1 if (c.change or 0) > 0 else -1
+        named: list[SegmentShift] = []
+        for s in shifts.shifts:
+            if not (s.explains and abs(s.relative_change or 0) >= MATERIAL and (s.z or 0) * sign > 0):
+                continue
+            holds = set(zip(s.attribute.split(","), s.segment.split(" × "), strict=True))
+            if any(holds >= {(n.attribute, n.segment)} for n in named):
+                continue  # a pair holding a segment already named adds nothing
+            named.append(s)
+        named = named[:3]
+        if not named:
+            lines.append(
+                f"  {c.metric.label}: the change is spread across the workspace, no segment stands out."
+            )
+            continue
+        parts = [
+            f"{s.attribute}={s.segment} ({show(c, s.previous.value)} -> {show(c, s.current.value)})"
+            for s in named
+        ]
+        lines.append(f"  {c.metric.label} moved in {', '.join(parts)}, while the rest held.")
+        blocks.append(
+            TableBlock(
+                title=f"Where {c.metric.label.lower()} moved (each segment against the rest)",
+                columns=["attribute", "segment", "before", "now"],
+                rows=[
+                    [s.attribute, s.segment, show(c, s.previous.value), show(c, s.current.value)]
+                    for s in named
+                ],
+            )
+        )
     if not changed:
         lines.append("No headline metric changed significantly: nothing here needs explaining.")
     if skipped:
