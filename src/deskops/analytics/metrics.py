@@ -391,6 +391,25 @@ def _label(combination: int, parts: list[tuple[np.ndarray, list[str]]], sizes: l
 # ------------------------------------------------------------------------------------- comparison
 
 
+def two_periods(
+    scope: WorkspaceScope,
+    columns: ColumnStore,
+    m: Metric,
+    start: date,
+    end: date,
+    filters: dict[str, str],
+    previous: tuple[date, date] | None,
+    today: date | None,
+) -> tuple[Period, Period, frames.Frame, frames.Frame, list[str]]:
+    """A period and the one it is compared with (the same length before it, or ``previous``), each
+    filtered, from one snapshot (so both share the same codes), with the notices on how it was read."""
+    current, notices = check_period(start, end, today=today)
+    before = Period(*previous) if previous else current.previous()
+    snapshot = columns.snapshot(scope)
+    f_now, f_before = (_filtered(scope, m, p, filters, snapshot) for p in (current, before))
+    return current, before, f_now, f_before, notices + _absent_values(f_now, filters)
+
+
 def compare(
     scope: WorkspaceScope,
     *,
@@ -404,11 +423,9 @@ def compare(
 ) -> Comparison:
     """This period against the previous one of the same length (or ``previous``), with a proper test."""
     m = metric
-    current, notices = check_period(start, end, today=today)
-    before = Period(*previous) if previous else current.previous()
-    snapshot = columns.snapshot(scope)  # one snapshot for both periods: the same codes
-    f_now, f_before = (_filtered(scope, m, p, filters or {}, snapshot) for p in (current, before))
-    notices += _absent_values(f_now, filters or {})
+    current, before, f_now, f_before, notices = two_periods(
+        scope, columns, m, start, end, filters or {}, previous, today
+    )
     now, then = compute(m, f_now), compute(m, f_before)
     test = _test(m, f_now, f_before, now, then, current, before)
     delta = None if now.value is None or then.value is None else now.value - then.value
@@ -536,11 +553,9 @@ def top_movers(
         raise MetricQueryError(f"limit must be at least 1, not {limit}")
     if attributes:
         breakdown_attributes(",".join(attributes), m)  # each known, none twice
-    current, notices = check_period(start, end, today=today)
-    before = Period(*previous) if previous else current.previous()
-    snapshot = columns.snapshot(scope)  # one snapshot for both periods: the same codes
-    f_now, f_before = (_filtered(scope, m, p, filters or {}, snapshot) for p in (current, before))
-    notices += _absent_values(f_now, filters or {})
+    current, before, f_now, f_before, notices = two_periods(
+        scope, columns, m, start, end, filters or {}, previous, today
+    )
     total_now, total_before = compute(m, f_now), compute(m, f_before)
     change = (total_now.value or 0.0) - (total_before.value or 0.0)
     movers: list[Mover] = []

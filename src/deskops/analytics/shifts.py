@@ -40,14 +40,11 @@ from deskops.analytics.metrics import (
     MIN_SAMPLE,
     OUTCOME_ATTRIBUTES,
     MetricQueryError,
-    Period,
     Value,
-    _absent_values,
     _check_attribute,
-    _filtered,
-    check_period,
     compute,
     compute_groups,
+    two_periods,
 )
 from deskops.domain.analytics import SegmentShift, Shifts
 from deskops.domain.types import rounded
@@ -109,11 +106,9 @@ def segment_shifts(
     if limit < 1:
         raise MetricQueryError(f"limit must be at least 1, not {limit}")
     filters = filters or {}
-    current, notices = check_period(start, end, today=today)
-    before = Period(*previous) if previous else current.previous()
-    snapshot = columns.snapshot(scope)
-    f_now, f_before = (_filtered(scope, m, p, filters, snapshot) for p in (current, before))
-    notices += _absent_values(f_now, filters)
+    current, before, f_now, f_before, notices = two_periods(
+        scope, columns, m, start, end, filters, previous, today
+    )
     fixed = {column for column, operator, _ in m.where if operator == "=="} | set(filters)
     default = [a for a in m.breakdowns if a not in (*OUTCOME_ATTRIBUTES, *NOT_SEGMENTS) and a not in fixed]
     for attribute in attributes or ():

@@ -37,14 +37,7 @@ from deskops.operator.tools.conversations import (
     read_conversation,
     rerun_first_message,
 )
-from deskops.operator.tools.investigation import (
-    DISPUTE_MARKERS,
-    QUOTED,
-    ArticleFeedback,
-    RuleQuery,
-    closest_sentence,
-    rule_history,
-)
+from deskops.operator.tools.investigation import RuleQuery, closest_sentence, disputed_answers, rule_history
 
 ASKED_FOR_PERSON = re.compile(
     r"\b(?:agent|human|(?:real |a )?person|someone|representative|operator|talk to|speak to|speak with)\b",
@@ -245,16 +238,7 @@ def _content(
     fixes: list[ChangeRequest],
 ) -> None:
     """The article the AI agent answered from, disputed by the customer; or no article good enough."""
-    disputes: list[tuple[str, str | None]] = []
-    cited: list[str] = []
-    for message in reading.messages:
-        if message.author == "ai_agent":
-            cited = list(message.cited_articles)
-            continue
-        if message.author == "customer" and cited and any(m in message.text.lower() for m in DISPUTE_MARKERS):
-            quoted = QUOTED.search(message.text)
-            disputes += [(article, quoted.group(1).strip() if quoted else None) for article in cited]
-            cited = []
+    disputes = disputed_answers((m.author, m.text, m.cited_articles) for m in reading.messages)
     if disputes:
         article_id, quote = disputes[0]
         said = f" ({quote!r})" if quote else ""
@@ -272,15 +256,8 @@ def _content(
                 body = uow.workspace(runner.deps.workspace).articles.get(article_id).body
             sentence = closest_sentence(body, quote)
             if sentence:
-                feedback = ArticleFeedback(
-                    external_id=article_id,
-                    title="",
-                    cited=1,
-                    disputed=1,
-                    claims=[],
-                    conversations=[reading.external_id],
-                )
-                fixes.append(retract(runner, article_id, sentence, feedback, reading.topic or "this topic"))
+                topic = reading.topic or "this topic"
+                fixes.append(retract(runner, article_id, sentence, 1, [reading.external_id], topic))
         return
     if trace is None:
         return

@@ -42,7 +42,6 @@ from deskops.operator.tools.changes import ChangeRequest, propose_change
 from deskops.operator.tools.configuration import list_guidance
 from deskops.operator.tools.content import ArticleQuery, read_article
 from deskops.operator.tools.investigation import (
-    ArticleFeedback,
     FeedbackQuery,
     RuleQuery,
     SampleQuery,
@@ -377,7 +376,11 @@ def _content(
             )
         )  # fmt: skip
         if claim is not None and claim.sentence is not None:
-            found.fixes.append(retract(runner, main.external_id, claim.sentence, answer, topic))
+            found.fixes.append(
+                retract(
+                    runner, main.external_id, claim.sentence, answer.disputed, answer.conversations, topic
+                )
+            )
         return
     if age >= STALE_AFTER_DAYS:
         found.hypotheses.append(
@@ -403,7 +406,7 @@ def _content(
 
 
 def retract(
-    runner: ToolRunner, article_id: str, sentence: str, feedback: ArticleFeedback, topic: str
+    runner: ToolRunner, article_id: str, sentence: str, disputed: int, conversations: list[str], topic: str
 ) -> ChangeRequest:
     """An edit that stops the article stating what customers say is no longer true.
 
@@ -418,11 +421,11 @@ def retract(
         title=f"Remove the out-of-date claim from {article_id}",
         description=(
             f"Customers asking about {topic} tell the AI agent this is no longer true: {sentence!r} "
-            f"({feedback.disputed} disputes). This edit removes it so the AI agent stops stating it; "
+            f"({disputed} disputes). This edit removes it so the AI agent stops stating it; "
             f"refine it with the current fact before accepting."
         ),
         change_set={"articles": [{"external_id": article_id, "body": body}]},
-        evidence=Evidence(conversations=feedback.conversations, notes=[f"disputed sentence: {sentence}"]),
+        evidence=Evidence(conversations=conversations, notes=[f"disputed sentence: {sentence}"]),
     )
 
 

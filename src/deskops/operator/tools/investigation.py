@@ -4,6 +4,7 @@ articles a topic is answered from."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -228,23 +229,12 @@ def citation_feedback(deps: OperatorDeps, query: FeedbackQuery) -> CitationFeedb
         cited: dict[str, int] = {}
         disputes: dict[str, list[tuple[str, str | None]]] = {}
         for conversation in conversations:
-            last: list[str] = []
-            for message in conversation.messages:
-                if message.author_kind.value == "ai_agent":
-                    last = list(message.cited_article_ids)
-                    for cited_id in last:
-                        cited[cited_id] = cited.get(cited_id, 0) + 1
-                    continue
-                if message.author_kind.value != "customer" or not last:
-                    continue
-                text = message.text.lower()
-                if any(marker in text for marker in DISPUTE_MARKERS):
-                    quoted = QUOTED.search(message.text)
-                    for cited_id in last:
-                        disputes.setdefault(cited_id, []).append(
-                            (conversation.external_id, quoted.group(1).strip() if quoted else None)
-                        )
-                last = []
+            lines = [(m.author_kind.value, m.text, m.cited_article_ids) for m in conversation.messages]
+            for line in lines:
+                for cited_id in line[2] if line[0] == "ai_agent" else ():
+                    cited[cited_id] = cited.get(cited_id, 0) + 1
+            for cited_id, quote in disputed_answers(lines):
+                disputes.setdefault(cited_id, []).append((conversation.external_id, quote))
         articles = {a.external_id: a for a in scope.articles.get_many(sorted(cited))}
     rows = []
     for article_id, found in disputes.items():
@@ -271,6 +261,24 @@ def citation_feedback(deps: OperatorDeps, query: FeedbackQuery) -> CitationFeedb
         )
     rows.sort(key=lambda r: -r.disputed)
     return CitationFeedback(segment=query.segment, read=len(conversations), articles=rows)
+
+
+def disputed_answers(messages: Iterable[tuple[str, str, Sequence[str]]]) -> list[tuple[str, str | None]]:
+    """(article, what the customer quoted) for each AI reply citing an article that the customer's
+    next message says is untrue or out of date; ``messages`` are (author kind, text, cited ids)."""
+    found: list[tuple[str, str | None]] = []
+    last: list[str] = []
+    for author, text, cited_ids in messages:
+        if author == "ai_agent":
+            last = list(cited_ids)
+            continue
+        if author != "customer" or not last:
+            continue
+        if any(marker in text.lower() for marker in DISPUTE_MARKERS):
+            quoted = QUOTED.search(text)
+            found += [(cited_id, quoted.group(1).strip() if quoted else None) for cited_id in last]
+        last = []
+    return found
 
 
 def closest_sentence(body: str, quote: str) -> str | None:
