@@ -81,6 +81,7 @@ def world(
             [Conversation(external_id="pii-1", created_at=at, channel="chat", messages=[message])]
         )
         uow.commit()
+    services.search.sync("demo")  # tools that search refuse an unindexed workspace
     # Two diagnostics that fail, registered the way a plugin's skills are, before the Operator is built.
     services.registry.add_skill(
         SkillSpec(failing_lookup, examples=("run the conversation lookup diagnostics",), role=Role.viewer)
