@@ -24,13 +24,15 @@ SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 @pytest.fixture(autouse=True)
 def isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """Every test: no DESKOPS_* variable or .env leaks in, the working folder is its own (so the
-    default data folder is too), and no request reaches a model provider off this machine."""
+    """Every test: no DESKOPS_* or OTLP endpoint variable or .env leaks in, the working folder is its own
+    (so the default data folder is too), and no request reaches a model provider off this machine."""
     from deskops.llm import client
     from deskops.settings import Settings
 
     for name in [n for n in os.environ if n.startswith("DESKOPS_") and n != "DESKOPS_TEST_REQUIRE_POSTGRES"]:
         monkeypatch.delenv(name)
+    for name in [n for n in os.environ if n.startswith("OTEL_EXPORTER_OTLP_")]:
+        monkeypatch.delenv(name)  # traces go to no collector the test did not start
     monkeypatch.setitem(Settings.model_config, "env_file", None)
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(client, "ALLOW_MODEL_REQUESTS", False)

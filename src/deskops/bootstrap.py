@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from deskops.registry import Registry
     from deskops.search.dense import Embedder
     from deskops.search.service import SearchService
+    from deskops.telemetry import Telemetry
 
 
 @dataclass
@@ -102,6 +103,20 @@ class Services:
             embedder=self.embedder or SentenceTransformerEmbedder(self.settings.embedding_model_path),
             conversation_limit=self.settings.search_conversations,
             config=config,
+            tracer=self.telemetry.tracer,
+        )
+
+    @cached_property
+    def telemetry(self) -> Telemetry:
+        """OpenTelemetry: the tracer provider the Operator and search trace to, scrubbed by the front-line
+        redaction before any exporter (OTLP when an endpoint is configured) sees a span."""
+        from deskops.frontline.redact import redact
+        from deskops.telemetry import Telemetry
+
+        return Telemetry(
+            scrub=lambda text: redact(text).text,
+            include_content=self.settings.trace_content,
+            otlp_endpoint=self.settings.otlp_endpoint,
         )
 
     @cached_property
@@ -235,6 +250,8 @@ class Services:
             self.columns.close()
         if made.get("llm") is not None:
             self.llm.close()  # type: ignore[union-attr]
+        if "telemetry" in made:
+            self.telemetry.close()
         if "engine" in made:
             self.engine.dispose()
 

@@ -52,6 +52,16 @@ class Settings(BaseSettings):
         None,
         description="Key that signs audit checkpoints (HMAC-SHA256); keep it outside the database.",
     )
+    otlp_endpoint: str | None = Field(
+        None,
+        description="OTLP/HTTP collector base URL (http://host:4318) the Operator's traces are sent to; "
+        "default: $OTEL_EXPORTER_OTLP_ENDPOINT, else none (traces are only kept as the local run log).",
+    )
+    trace_content: bool = Field(
+        False,
+        description="Put prompts, completions, tool arguments and results in exported traces (redacted); "
+        "off by default.",
+    )
     llm_timeout_s: float = Field(20.0, gt=0, description="Timeout of one model call, in seconds.")
     llm_attempts: int = Field(
         3,

@@ -39,6 +39,7 @@ from deskops.domain.models import (
     ProcedureStep,
     Role,
 )
+from deskops.domain.runs import OperatorRun, RunOutcome, RunToolCall
 from deskops.store import tables
 from deskops.store.repositories import NotFound, WorkspaceScope
 
@@ -157,6 +158,22 @@ PROPOSAL = Proposal(
     verdict=None,
     created_at=T0,
     updated_at=T0,
+)
+
+RUN = OperatorRun(
+    started_at=T0,
+    duration_ms=12.5,
+    actor="member:x",
+    role="viewer",
+    session="s",
+    question="how did we do?",
+    skill=None,
+    outcome=RunOutcome.failed,
+    error="boom",
+    tools=[RunToolCall(tool="read_conversation", ms=1.0, ok=False, error="boom")],
+    model="deskops-offline-planner",
+    requests=1,
+    trace_id="0" * 32,
 )
 
 # Every public repository method, called the way a caller would. A new method fails
@@ -350,6 +367,13 @@ BATTERY: dict[str, Battery] = {
         "hash_at": lambda s: s.audit.hash_at(1),
         "list": lambda s: s.audit.list(kind="proposal.", actor="member:x", item="article:kb-1", since=T0),
         "count": lambda s: s.audit.count(),
+    },
+    "runs": {
+        "add": lambda s: s.runs.add(RUN),
+        "get": lambda s: s.runs.get(1),
+        "list": lambda s: s.runs.list(limit=5, since=T0),
+        "count": lambda s: s.runs.count(),
+        "stats": lambda s: s.runs.stats(since=T0),
     },
     "stats": {
         "table_counts": lambda s: s.stats.table_counts(),

@@ -2,12 +2,21 @@
 
 Every reporting command takes ``--json`` and then prints exactly one JSON document
 on stdout; progress bars and errors go to stderr. Commands live in modules by
-group (data, analytics, search, frontline, changes, evals) and register on the one ``app``.
+group (data, analytics, search, frontline, changes, operator, runs, evals) and register on the one ``app``.
 """
 
 from __future__ import annotations
 
-from deskops.cli import analytics, changes, data, evals, frontline, operator, search  # noqa: F401 (register commands)
+from deskops.cli import (  # noqa: F401 (register commands)
+    analytics,
+    changes,
+    data,
+    evals,
+    frontline,
+    operator,
+    runs,
+    search,
+)
 from deskops.cli._apps import app
 
 __all__ = ["app", "main"]

@@ -59,6 +59,9 @@ content_app = typer.Typer(
 )
 review_app = typer.Typer(help="Reviewer findings: feedback and statistics.", no_args_is_help=True)
 audit_app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=True)
+runs_app = typer.Typer(
+    help="The Operator's run log: runs, and their latency and outcome figures.", no_args_is_help=True
+)
 for group, name in (
     (workspace_app, "workspace"),
     (member_app, "member"),
@@ -72,5 +75,6 @@ for group, name in (
     (content_app, "content"),
     (review_app, "review"),
     (audit_app, "audit"),
+    (runs_app, "runs"),
 ):
     app.add_typer(group, name=name)

@@ -28,6 +28,7 @@ from deskops.operator.present import blocks_for
 from deskops.operator.registry import SkillResult, SkillSpec, ToolSpec
 from deskops.operator.router import SLOTS, TOOL_ROUTES, Route, Router
 from deskops.operator.runner import ToolRunner
+from deskops.operator.runs import note_turn, observe, recorded, turn_trace_id
 
 if TYPE_CHECKING:
     from deskops.bootstrap import Services
@@ -93,6 +94,7 @@ class Operator:
             output_type=str,
             instructions="You answer support leads from this workspace's data, only through the tools.",
         )
+        observe(self.agent, services)  # runs.py: gen_ai spans to the configured exporters
         routes = [
             Route(
                 name,
@@ -106,6 +108,7 @@ class Operator:
         routes += [r for r in TOOL_ROUTES if r.name in self.tools]
         self.router = Router(routes, services.search.encode_many)
 
+    @recorded  # runs.py: every turn stored in the run log and the audit chain, however it ends
     def ask(self, *, workspace: str, question: str, actor: Actor, session: str | None = None) -> Answer:
         """One turn: route, call, answer; every number checked against the tools' results."""
         question = _checked(question)
@@ -122,6 +125,7 @@ class Operator:
         )
         model = offline_model(routed, deps.today, skills=list(self.skills), tools=list(self.tools))
         result = self.agent.run_sync(question, deps=deps, model=model, usage_limits=LIMITS)
+        note_turn(routed=routed, result=result)
         text = result.output
         blocks: list[Block] = []
         skill = None
@@ -151,7 +155,7 @@ class Operator:
             skill=skill,
             tools=runner.names,
             proposals=sorted(set(proposals)),
-            trace_id=uuid.uuid4().hex,
+            trace_id=turn_trace_id(),
             session=deps.session,
         )
 

@@ -2,7 +2,9 @@
 
 Skills call tools through it, and the PydanticAI agent's tools are thin wrappers over it,
 so both modes (offline planner, a model) leave the same trace: which tool, with what
-arguments (summarised), how long, and whether it failed.
+arguments (summarised), how long, and whether it failed. Inside a turn (``runs.recorded``)
+the runner is the turn's: its calls go to the run log, and each call a skill makes is an
+``execute_tool`` span (a call the agent makes already is one, PydanticAI's).
 """
 
 from __future__ import annotations
@@ -12,12 +14,14 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from opentelemetry import trace
 from pydantic import BaseModel
 
 from deskops.domain.types import Result
 from deskops.errors import DeskopsError, Forbidden
 from deskops.operator.deps import OperatorDeps
 from deskops.operator.registry import ToolSpec
+from deskops.operator.runs import current_turn
 
 R = TypeVar("R")
 MAX_ARGUMENTS = 300
@@ -48,6 +52,10 @@ class ToolRunner:
         """(skill, SkillResult) of every skill run this turn."""
         self.proposals: list[int] = []
         deps.runner = self
+        turn = current_turn()
+        self.tracer: trace.Tracer = turn.tracer if turn is not None else trace.NoOpTracer()
+        if turn is not None and turn.runner is None:
+            turn.runner = self
 
     def spec(self, tool: str | Callable[..., Any]) -> ToolSpec:
         name = tool if isinstance(tool, str) else tool.__name__
@@ -62,6 +70,27 @@ class ToolRunner:
     def call(self, tool: Callable[..., R] | str, query: BaseModel) -> R:
         """Run a tool (refused when the caller's role is too weak); every call is traced."""
         spec = self.spec(tool)
+        current = trace.get_current_span()
+        if getattr(current, "name", None) == f"execute_tool {spec.name}":  # the agent's own call: traced
+            return self._call(spec, query)
+        with self.tracer.start_as_current_span(
+            f"execute_tool {spec.name}",
+            attributes={
+                "gen_ai.operation.name": "execute_tool",
+                "gen_ai.tool.name": spec.name,
+                "gen_ai.tool.type": "function",
+            },
+            record_exception=False,  # an error's message may quote the question: its kind only
+            set_status_on_exception=False,
+        ) as span:
+            try:
+                return self._call(spec, query)
+            except Exception as exc:
+                span.set_status(trace.StatusCode.ERROR, type(exc).__name__)
+                span.set_attribute("error.type", type(exc).__name__)
+                raise
+
+    def _call(self, spec: ToolSpec, query: BaseModel) -> Any:
         arguments = json.dumps(query.model_dump(mode="json"), default=str)[:MAX_ARGUMENTS]
         began = time.perf_counter()
         try:
@@ -70,10 +99,11 @@ class ToolRunner:
                     f"{self.deps.actor.label} is {self.deps.actor.role.value}: {spec.name} needs "
                     f"{spec.role.value}"
                 )
-            result: R = spec.function(self.deps, query)
-        except DeskopsError as exc:
+            result = spec.function(self.deps, query)
+        except Exception as exc:  # a bug in a tool counts as its failure too (and keeps its traceback)
+            error = str(exc) if isinstance(exc, DeskopsError) else f"{type(exc).__name__}: {exc}"
             self.calls.append(
-                ToolCall(tool=spec.name, arguments=arguments, ms=_ms(began), ok=False, error=str(exc))
+                ToolCall(tool=spec.name, arguments=arguments, ms=_ms(began), ok=False, error=error)
             )
             raise
         self.calls.append(ToolCall(tool=spec.name, arguments=arguments, ms=_ms(began), ok=True))

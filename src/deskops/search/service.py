@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from collections import OrderedDict
@@ -11,6 +12,7 @@ from datetime import date
 from pathlib import Path
 
 import numpy as np
+from opentelemetry import trace
 
 from deskops.domain.models import ArticleVersion
 from deskops.domain.search import IndexBuild, SearchHit, SearchResponse
@@ -58,8 +60,10 @@ class SearchService:
         embedder: Embedder,
         conversation_limit: int,
         config: SearchConfig | None = None,
+        tracer: trace.Tracer | None = None,
     ) -> None:
         self._uow_factory = uow_factory
+        self._tracer = tracer or trace.NoOpTracer()
         self.index_root = index_root
         self.embedder = embedder
         self.conversation_limit = conversation_limit
@@ -84,7 +88,37 @@ class SearchService:
         method: str = "hybrid_rerank",
         progress: Progress | None = None,
     ) -> SearchResponse:
-        """Ranked documents for ``query`` in ``workspace``, with why each matched."""
+        """Ranked documents for ``query`` in ``workspace``, with why each matched (a ``retrieval`` span:
+        the sources, k and the ids and scores found, never the query's or the passages' text)."""
+        with self._tracer.start_as_current_span(
+            "retrieval",
+            attributes={
+                "gen_ai.operation.name": "retrieval",
+                "gen_ai.data_source.id": f"deskops:{workspace}",
+                "gen_ai.request.top_k": k,
+                "deskops.search.method": method,
+                "deskops.search.filters": sorted(f"{key}={value}" for key, value in (filters or {}).items()),
+            },
+        ) as span:
+            response = self._search(workspace, query, k=k, filters=filters, method=method, progress=progress)
+            span.set_attribute(
+                "gen_ai.retrieval.documents",
+                json.dumps([{"id": hit.id, "score": round(hit.score, 4)} for hit in response.hits]),
+            )
+            span.set_attribute("deskops.search.confidence", response.confidence)
+            span.set_attribute("deskops.search.abstain", response.abstain)
+            return response
+
+    def _search(
+        self,
+        workspace: str,
+        query: str,
+        *,
+        k: int,
+        filters: dict[str, str] | None,
+        method: str,
+        progress: Progress | None,
+    ) -> SearchResponse:
         query, notices = clean_query(query)
         filters = check_filters(filters or {})
         if method not in METHODS:

@@ -460,4 +460,46 @@ audit_events = sa.Table(
 """The tamper-evident log: ``event`` is the canonical JSON that was hashed, the other columns index it
 (``items`` holds the item keys it concerns, space-separated and space-padded, for filtering)."""
 
+operator_runs = sa.Table(
+    "operator_runs",
+    metadata,
+    _workspace_fk(),
+    sa.Column("id", sa.Integer, nullable=False),
+    sa.Column("started_at", UTCDateTime, nullable=False),
+    sa.Column("duration_ms", sa.Float, nullable=False),
+    sa.Column("actor", sa.String(300), nullable=False),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("session", sa.String(64), nullable=False),
+    sa.Column("question", sa.Text, nullable=False),
+    sa.Column("skill", sa.String(100)),
+    sa.Column("outcome", sa.String(16), nullable=False),
+    sa.Column("error", sa.Text),
+    sa.Column("proposals", JSONColumn, nullable=False),
+    sa.Column("model", sa.String(200), nullable=False),
+    sa.Column("requests", sa.Integer),
+    sa.Column("input_tokens", sa.Integer),
+    sa.Column("output_tokens", sa.Integer),
+    sa.Column("cost_usd", sa.Float),
+    sa.Column("trace_id", sa.String(32), nullable=False),
+    sa.PrimaryKeyConstraint("workspace_id", "id"),
+    sa.Index(None, "workspace_id", "started_at"),
+    sa.CheckConstraint("outcome in ('answered', 'clarified', 'abstained', 'failed')", name="outcome"),
+)
+"""One row per Operator turn: the question (redacted), who asked, what answered, how it ended, its cost."""
+
+operator_run_tools = sa.Table(
+    "operator_run_tools",
+    metadata,
+    _workspace_fk(),
+    sa.Column("run_id", sa.Integer, nullable=False),
+    sa.Column("position", sa.Integer, nullable=False),
+    sa.Column("tool", sa.String(100), nullable=False),
+    sa.Column("duration_ms", sa.Float, nullable=False),
+    sa.Column("ok", sa.Boolean, nullable=False),
+    sa.Column("error", sa.Text),
+    sa.PrimaryKeyConstraint("workspace_id", "run_id", "position"),
+    sa.Index(None, "workspace_id", "tool"),
+)
+"""Every tool call of a run, in order: the per-tool failure rates and latencies come from here."""
+
 TENANT_TABLES = tuple(t for t in metadata.sorted_tables if "workspace_id" in t.c)

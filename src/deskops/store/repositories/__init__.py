@@ -22,6 +22,7 @@ from deskops.store.repositories.events import EventRepository
 from deskops.store.repositories.members import MemberRepository
 from deskops.store.repositories.proposals import ProposalRepository, ReviewRepository
 from deskops.store.repositories.revisions import DataRevision, RevisionRepository
+from deskops.store.repositories.runs import RunRepository
 from deskops.store.repositories.stats import StatsRepository
 from deskops.store.repositories.traces import TraceRepository
 from deskops.store.repositories.workspaces import WorkspaceDirectory
@@ -61,6 +62,8 @@ class WorkspaceScope:
         self.reviews = ReviewRepository(*scope)
         self.policy = PolicyRepository(*scope)
         self.audit = AuditRepository(*scope)
+        self.runs = RunRepository(*scope)
+        """The Operator's run log."""
 
     def lock_for_writes(self, *, wait_s: float = WRITE_LOCK_WAIT_S) -> None:
         """Wait until no other transaction writes to this workspace, and keep others waiting until
