@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -203,6 +204,23 @@ def test_a_model_that_cannot_answer_is_replaced_by_the_offline_planner(
     (table,) = [b for b in answer.blocks if b.type == "table"]
     assert len(table.rows) == 10
     assert model_server.script == []  # every scripted retry was used: retried within limits, no more
+
+
+def test_a_skill_the_model_already_ran_is_not_run_again(
+    model_server: ModelServer, database: tuple[str, Path]
+) -> None:
+    """The model runs the report skill, then fails: the skill's own answer stands, with no second run."""
+    question = "how did the AI agent do last week?"
+    offline, _ = _ask(model_server, database, [openai_error(429, "slow", RETRY)] * 3, question=question)
+    assert offline.skill == "performance_report" and offline.fallback is not None
+    match = re.search(r"From (\S+) to (\S+), against", offline.answer)
+    assert match is not None, offline.answer
+    period = json.dumps({"start": match.group(1), "end": match.group(2)})
+    script = [openai_tool_call("performance_report", period), *[openai_error(429, "slow", RETRY)] * 3]
+    answer, _ = _ask(model_server, database, script, question=question)
+    assert answer.skill == "performance_report" and answer.model == "offline"
+    assert answer.answer == offline.answer and answer.tools == offline.tools  # the skill ran once
+    assert model_server.script == []
 
 
 def test_a_malformed_tool_call_is_sent_back_and_corrected(

@@ -13,7 +13,8 @@ configured (``llm/models.py``), the same agent, tools and skills run under that 
 When the model still gives no usable answer — it timed out or was rate-limited after the
 provider SDK's retries, wrote malformed tool arguments or truncated output past the retries,
 ran over a limit, or the circuit is open — the turn is run again by the offline planner,
-and the answer says so (``Turn.fallback`` and the first line of its text).
+and the answer says so (``Turn.fallback`` and the first line of its text). A skill the model
+had already run is not run again: its own answer is the planner's.
 """
 
 from __future__ import annotations
@@ -132,13 +133,18 @@ class Turns:
             kind = failure.kind
             if kind in ("malformed", "usage_limit") and guard.problems:
                 kind = guard.problems[-1]  # retries or the budget ran out on what the guard refused
-            # What the model's tool calls returned is not the offline answer's: only its own results count
-            # (the calls and any proposal stay in the turn's record).
-            assert deps.runner is not None
-            deps.runner.results.clear()
-            deps.runner.skills.clear()
-            offline = self._offline(question, deps, planner)
-            return Turn(output=offline.output, model="offline", failed=self.model.name, reason=FAILURES[kind])
+            runner = deps.runner
+            assert runner is not None
+            if runner.skills:
+                # A skill the model ran already did the whole job (and may have proposed): its own answer
+                # is the planner's, and running it again would propose twice.
+                output = runner.skills[-1][1].answer
+            else:
+                # What the model's tool calls returned is not the offline answer's: only the planner's own
+                # results count (the calls and any proposal stay in the turn's record).
+                runner.results.clear()
+                output = self._offline(question, deps, planner).output
+            return Turn(output=output, model="offline", failed=self.model.name, reason=FAILURES[kind])
         return Turn(output=result.output, model=self.model.name)
 
     def _offline(self, question: str, deps: OperatorDeps, planner: FunctionModel) -> Turn:
