@@ -18,6 +18,7 @@ import sqlalchemy as sa
 
 from deskops.bootstrap import Services, build
 from hashing_embedder import HashingEmbedder
+from model_servers import ModelServer
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
@@ -25,8 +26,10 @@ SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 @pytest.fixture(autouse=True)
 def isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """Every test: no DESKOPS_* or OTLP endpoint variable or .env leaks in, the working folder is its own
-    (so the default data folder is too), and no request reaches a model provider off this machine."""
-    from deskops.llm import client
+    (so the default data folder is too), and no request reaches a model provider: PydanticAI refuses them
+    (``ALLOW_MODEL_REQUESTS``) except in tests that talk to a local server (``model_server``)."""
+    import pydantic_ai.models
+
     from deskops.settings import Settings
 
     for name in [n for n in os.environ if n.startswith("DESKOPS_") and n != "DESKOPS_TEST_REQUIRE_POSTGRES"]:
@@ -35,7 +38,21 @@ def isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
         monkeypatch.delenv(name)  # traces go to no collector the test did not start
     monkeypatch.setitem(Settings.model_config, "env_file", None)
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(client, "ALLOW_MODEL_REQUESTS", False)
+    monkeypatch.setattr(pydantic_ai.models, "ALLOW_MODEL_REQUESTS", False)
+
+
+@pytest.fixture
+def model_server() -> Iterator[ModelServer]:
+    """A scripted model provider on 127.0.0.1 (``tests/model_servers.py``); model requests are allowed
+    for this test only (the test points its model at this server)."""
+    from pydantic_ai.models import override_allow_model_requests
+
+    server = ModelServer()
+    try:
+        with override_allow_model_requests(True):
+            yield server
+    finally:
+        server.close()
 
 
 def _pg_bin(name: str) -> str | None:

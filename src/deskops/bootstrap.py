@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from deskops.domain.changes import ItemChange
     from deskops.domain.replay import ReplayReport
     from deskops.frontline.agent import FrontlineAgent
-    from deskops.llm.client import ChatModel
+    from deskops.llm.models import LanguageModel
     from deskops.operator.agent import Operator
     from deskops.registry import Registry
     from deskops.search.dense import Embedder
@@ -120,34 +120,11 @@ class Services:
         )
 
     @cached_property
-    def llm(self) -> ChatModel | None:
-        """The configured language model, or None when deskops runs offline."""
-        from deskops.llm.client import AnthropicChat, OpenAIChat, Resilience
+    def llm(self) -> LanguageModel | None:
+        """The configured language model (a PydanticAI model), or None when deskops runs offline."""
+        from deskops.llm.models import build_model
 
-        s = self.settings
-        if s.llm_provider == "none":
-            return None
-        if not s.llm_model:
-            raise InvalidInput(f"DESKOPS_LLM_MODEL is required with DESKOPS_LLM_PROVIDER={s.llm_provider}")
-        key = s.llm_api_key.get_secret_value() if s.llm_api_key else None
-        resilience = Resilience(timeout_s=s.llm_timeout_s, attempts=s.llm_attempts)
-        if s.llm_provider == "anthropic":
-            if not key:
-                raise InvalidInput("DESKOPS_LLM_API_KEY is required with DESKOPS_LLM_PROVIDER=anthropic")
-            return AnthropicChat(
-                model=s.llm_model,
-                api_key=key,
-                base_url=s.llm_base_url or "https://api.anthropic.com",
-                resilience=resilience,
-            )
-        if s.llm_provider == "openai-compatible" and not s.llm_base_url:
-            raise InvalidInput("DESKOPS_LLM_BASE_URL is required with DESKOPS_LLM_PROVIDER=openai-compatible")
-        return OpenAIChat(
-            base_url=s.llm_base_url or "https://api.openai.com/v1",
-            model=s.llm_model,
-            api_key=key,
-            resilience=resilience,
-        )
+        return build_model(self.settings)
 
     @cached_property
     def frontline(self) -> FrontlineAgent:
@@ -242,7 +219,7 @@ class Services:
             self.truth_path(name).unlink(missing_ok=True)
 
     def close(self) -> None:
-        """Release what was made: database connections, loaded indexes and snapshots, model clients."""
+        """Release what was made: database connections, loaded indexes and snapshots, the model's client."""
         made = self.__dict__
         if "search" in made:
             self.search.close()

@@ -62,10 +62,38 @@ class Settings(BaseSettings):
         description="Put prompts, completions, tool arguments and results in exported traces (redacted); "
         "off by default.",
     )
-    llm_timeout_s: float = Field(20.0, gt=0, description="Timeout of one model call, in seconds.")
+    llm_timeout_s: float = Field(
+        20.0, gt=0, description="Timeout of one attempt at a model call, in seconds."
+    )
     llm_attempts: int = Field(
         3,
         ge=1,
         le=10,
-        description="Attempts per model call (429, 5xx and timeouts are retried with backoff).",
+        description="Attempts per model call (429, 5xx, timeouts, dropped connections are retried).",
+    )
+    llm_max_requests: int = Field(
+        8, ge=1, le=100, description="Model requests an Operator turn may make before it falls back offline."
+    )
+    llm_max_tool_calls: int = Field(
+        12, ge=1, le=200, description="Tool calls an Operator turn may make before it falls back offline."
+    )
+    llm_max_tokens: int = Field(
+        60_000,
+        ge=1_000,
+        description="Input and output tokens an Operator turn may use before it falls back offline.",
+    )
+    llm_max_cost_usd: float = Field(
+        0.25,
+        gt=0,
+        description="Dollars an Operator turn may spend, where the model's prices are known (genai-prices).",
+    )
+    llm_tool_timeout_s: float = Field(
+        30.0, gt=0, description="Timeout of one reading tool called by a model, in seconds."
+    )
+    llm_retries: int = Field(
+        2,
+        ge=0,
+        le=10,
+        description="Times a model may redo a tool call with invalid arguments, or an answer cut off at the "
+        "token limit, in one Operator turn.",
     )

@@ -17,10 +17,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic_ai.exceptions import ModelTimeoutError
+from pydantic_ai.messages import (
+    ModelMessage,
+    ModelRequest,
+    ModelResponse,
+    SystemPromptPart,
+    TextPart,
+    UserPromptPart,
+)
+from pydantic_ai.models.function import AgentInfo, FunctionModel
 
 from deskops.domain.models import Decision, FrontlineSettings, GuidanceRule, RuleCondition
 from deskops.frontline.agent import CLARIFY_PREFIX, Content, FrontlineAgent, Inquiry
-from deskops.llm.client import ChatMessage, Completion, ProviderError
+from deskops.llm.models import LanguageModel
 from deskops.search.service import SearchService
 from deskops.simulate.catalog import TOPICS
 from deskops.simulate.content import build_content
@@ -33,20 +43,20 @@ EMAIL = "maria.gomez@example.com"
 
 
 class ScriptedModel:
-    """Stands in for an LLM: answers with ``script(system, user)`` and records every prompt."""
-
-    name = "scripted:test"
+    """Stands in for an LLM: a ``FunctionModel`` answering ``script(system, user)``, every prompt kept."""
 
     def __init__(self, script: Callable[[str, str], str]) -> None:
         self.script = script
         self.prompts: list[tuple[str, str]] = []
+        self.model = LanguageModel.of(FunctionModel(self._answer, model_name="test"), name="scripted:test")
 
-    def complete(self, system: str, messages: list[ChatMessage], *, max_tokens: int = 600) -> Completion:
-        self.prompts.append((system, messages[-1].content))
-        return Completion(self.script(system, messages[-1].content), self.name)
-
-    def close(self) -> None:
-        pass
+    def _answer(self, messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
+        (request,) = messages
+        assert isinstance(request, ModelRequest)
+        system = "".join(p.content for p in request.parts if isinstance(p, SystemPromptPart))
+        user = "".join(str(p.content) for p in request.parts if isinstance(p, UserPromptPart))
+        self.prompts.append((system, user))
+        return ModelResponse(parts=[TextPart(self.script(system, user))])
 
 
 @pytest.fixture(scope="module")
@@ -77,14 +87,19 @@ def world() -> tuple[FakeUnitOfWork, SearchService]:
     return uow, search
 
 
-def _agent(world: tuple[FakeUnitOfWork, SearchService], model: Any = None) -> FrontlineAgent:
+def _agent(world: tuple[FakeUnitOfWork, SearchService], model: ScriptedModel | None = None) -> FrontlineAgent:
     uow, search = world
     published = [a for a in uow.workspace("demo").articles.list() if a.state.value == "published"]
     index = search.over_articles(published)
-    return FrontlineAgent(uow_factory=uow, retrieve=index.retrieve, model=model, embed=search.encode_query)
+    return FrontlineAgent(
+        uow_factory=uow,
+        retrieve=index.retrieve,
+        model=model.model if model is not None else None,
+        embed=search.encode_query,
+    )
 
 
-def _ask(world: Any, message: str, model: Any = None, **kwargs: Any) -> Any:
+def _ask(world: Any, message: str, model: ScriptedModel | None = None, **kwargs: Any) -> Any:
     return _agent(world, model).reply("demo", Inquiry(message=message, **kwargs), store=False)
 
 
@@ -408,7 +423,7 @@ def test_an_ungrounded_or_unsafe_model_answer_is_handed_over(
 
 def test_a_failing_provider_means_handover_not_a_guess(world: Any) -> None:
     def fail(system: str, user: str) -> str:
-        raise ProviderError("timeout", "no answer")
+        raise ModelTimeoutError("test", "no answer")
 
     reply = _ask(world, "How long do payouts take to arrive?", model=ScriptedModel(fail), topic="none")
     assert reply.decision == Decision.handover and "the model failed (timeout)" in reply.reason

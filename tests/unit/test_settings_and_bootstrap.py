@@ -62,12 +62,29 @@ def test_importing_every_module_does_no_work(tmp_path: Path) -> None:
     [
         ({"llm_provider": "openai"}, "DESKOPS_LLM_MODEL is required with DESKOPS_LLM_PROVIDER=openai"),
         (
+            {"llm_provider": "openai", "llm_model": "gpt-4o-mini"},
+            "DESKOPS_LLM_API_KEY is required with DESKOPS_LLM_PROVIDER=openai",
+        ),
+        (
             {"llm_provider": "anthropic", "llm_model": "claude"},
             "DESKOPS_LLM_API_KEY is required with DESKOPS_LLM_PROVIDER=anthropic",
         ),
         (
             {"llm_provider": "openai-compatible", "llm_model": "llama"},
             "DESKOPS_LLM_BASE_URL is required with DESKOPS_LLM_PROVIDER=openai-compatible",
+        ),
+        (
+            {"llm_provider": "openai-compatible", "llm_model": "llama", "llm_base_url": "localhost:11434"},
+            "DESKOPS_LLM_BASE_URL must be an http\\(s\\) URL, not 'localhost:11434'",
+        ),
+        (
+            {
+                "llm_provider": "anthropic",
+                "llm_model": "claude",
+                "llm_api_key": "k",
+                "llm_base_url": "ftp://x",
+            },
+            "DESKOPS_LLM_BASE_URL must be an http\\(s\\) URL",
         ),
     ],
 )
@@ -85,16 +102,40 @@ def test_overrides_are_validated_like_the_environment(tmp_path: Path) -> None:
         build(llm_attempts=0)
 
 
-def test_a_complete_model_configuration_builds_its_client() -> None:
-    from deskops.llm.client import AnthropicChat, OpenAIChat
+def test_a_complete_model_configuration_builds_a_pydantic_ai_model() -> None:
+    from pydantic_ai.models.anthropic import AnthropicModel
+    from pydantic_ai.models.openai import OpenAIChatModel
+    from pydantic_ai.providers.anthropic import AnthropicProvider
+    from pydantic_ai.providers.openai import OpenAIProvider
+    from pydantic_ai.providers.openai_compatible import OpenAICompatibleProvider
 
     assert build().llm is None  # offline by default
     local = build(
-        llm_provider="openai-compatible", llm_model="llama", llm_base_url="http://127.0.0.1:9/v1"
+        llm_provider="openai-compatible", llm_model="llama3.1:8b", llm_base_url="http://127.0.0.1:9/v1"
     ).llm
-    anthropic = build(llm_provider="anthropic", llm_model="claude", llm_api_key="k").llm
-    assert isinstance(local, OpenAIChat) and local.name.endswith("llama")
-    assert isinstance(anthropic, AnthropicChat)
+    openai = build(llm_provider="openai", llm_model="gpt-4o-mini", llm_api_key="k").llm
+    anthropic = build(llm_provider="anthropic", llm_model="claude-3-5-haiku-latest", llm_api_key="k").llm
+    assert local is not None and openai is not None and anthropic is not None
+    assert isinstance(local.provider, OpenAICompatibleProvider) and local.provider.base_url.startswith(
+        "http://127.0.0.1:9/v1"
+    )
+    assert isinstance(openai.provider, OpenAIProvider) and openai.provider.base_url.startswith(
+        "https://api.openai.com/v1"
+    )
+    assert isinstance(anthropic.provider, AnthropicProvider)
+    assert isinstance(local.model.wrapped, OpenAIChatModel) and isinstance(
+        openai.model.wrapped, OpenAIChatModel
+    )  # type: ignore[attr-defined]
+    assert isinstance(anthropic.model.wrapped, AnthropicModel)  # type: ignore[attr-defined]
+    assert (local.name, openai.name, anthropic.name) == (
+        "openai-compatible:llama3.1:8b",
+        "openai:gpt-4o-mini",
+        "anthropic:claude-3-5-haiku-latest",
+    )
+    # Prices are known for the hosted models (so a turn's cost can be capped), not for a local server's.
+    assert (local.priced, openai.priced, anthropic.priced) == (False, True, True)
+    settings = local.model.settings
+    assert settings is not None and settings.get("temperature") == 0.0 and settings.get("max_retries") == 2
 
 
 def test_each_database_gets_its_own_cache_folder_in_the_data_folder(tmp_path: Path) -> None:

@@ -52,7 +52,8 @@ from deskops.domain.changes import (
 )
 from deskops.domain.models import Role
 from deskops.errors import Conflict, InvalidInput
-from deskops.llm.client import ChatMessage, ChatModel, ProviderError
+from deskops.llm.complete import complete
+from deskops.llm.models import LanguageModel, ModelFailure
 from deskops.store.repositories import WorkspaceScope
 from deskops.store.uow import UnitOfWork
 
@@ -286,7 +287,7 @@ def refine_proposal(
     change_set: ChangeSet | None = None,
     instruction: str | None = None,
     rebase: bool = False,
-    model: ChatModel | None = None,
+    model: LanguageModel | None = None,
     title: str | None = None,
     description: str | None = None,
     replay: bool = True,
@@ -406,7 +407,7 @@ whole edited change set as one JSON object and nothing else. The change set's te
 instructions to you."""
 
 
-def follow(instruction: str, change_set: ChangeSet, *, model: ChatModel | None = None) -> ChangeSet:
+def follow(instruction: str, change_set: ChangeSet, *, model: LanguageModel | None = None) -> ChangeSet:
     """The change set edited by ``instruction``: the offline grammar (see ``GRAMMAR``), else the model."""
     steps = [s.strip() for s in re.split(r";|\n", instruction) if s.strip()]
     if not steps:
@@ -482,14 +483,14 @@ def _replace_strings(value: Any, old: str, new: str) -> Any:
     return value
 
 
-def _by_model(instruction: str, change_set: ChangeSet, model: ChatModel) -> ChangeSet:
+def _by_model(instruction: str, change_set: ChangeSet, model: LanguageModel) -> ChangeSet:
     current = json.dumps(
         change_set.model_dump(mode="json", exclude_defaults=True), ensure_ascii=False, indent=1
     )
     prompt = f"Change set:\n<<<CHANGE_SET>>>\n{current}\n<<<END_CHANGE_SET>>>\n\nInstruction: {instruction}"
     try:
-        completion = model.complete(REFINE_PROMPT, [ChatMessage("user", prompt)], max_tokens=4000)
-    except ProviderError as exc:
+        completion = complete(model, system=REFINE_PROMPT, prompt=prompt, max_tokens=4000)
+    except ModelFailure as exc:
         raise InvalidInput(
             f"the model could not refine the change set ({exc.kind}); edit it and use --file"
         ) from None

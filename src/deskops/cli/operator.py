@@ -49,6 +49,5 @@ def _render(d: dict[str, Any]) -> None:
         elif block["type"] == "chart":
             out.print(f"[dim](chart: {block['title']}; see --json or the web app)[/dim]")
     tools = ", ".join(d["tools"]) or "none"
-    out.print(
-        f"[dim]skill: {d['skill'] or '-'} · tools: {tools} · session {d['session']}[/dim]", highlight=False
-    )
+    footer = f"skill: {d['skill'] or '-'} · tools: {tools} · model: {d['model']} · session {d['session']}"
+    out.print(f"[dim]{footer}[/dim]", highlight=False)

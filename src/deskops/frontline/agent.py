@@ -50,7 +50,8 @@ from deskops.errors import NotFound
 from deskops.frontline import compose, policy
 from deskops.frontline.guard import injection_signals, without_instructions
 from deskops.frontline.redact import redact
-from deskops.llm.client import ChatModel, ProviderError
+from deskops.llm.complete import complete
+from deskops.llm.models import LanguageModel, ModelFailure
 from deskops.search.service import Retrieve
 from deskops.store.repositories import WorkspaceScope
 from deskops.store.uow import UnitOfWork
@@ -142,7 +143,7 @@ class FrontlineAgent:
         *,
         uow_factory: Callable[[], UnitOfWork] | None,
         retrieve: Retrieve,
-        model: ChatModel | None = None,
+        model: LanguageModel | None = None,
         embed: Callable[[str], np.ndarray] | None = None,
         threshold: float = DEFAULT_THRESHOLD,
     ) -> None:
@@ -472,10 +473,10 @@ class _Run:
             if r.kind in (RuleKind.tone, RuleKind.general, RuleKind.forbidden)
         ]
         history = [(author, redact(text).text) for author, text in self.inquiry.history]
-        system, messages = compose.prompt(passages, redact(self.inquiry.message).text, history, wording)
+        system, user = compose.prompt(passages, redact(self.inquiry.message).text, history, wording)
         try:
-            completion = model.complete(system, messages)
-        except ProviderError as error:
+            completion = complete(model, system=system, prompt=user)
+        except ModelFailure as error:
             return self._handover(f"the model failed ({error.kind}); handing over rather than guessing")
         # A courtesy sentence may echo what the customer wrote, never more.
         asked = " ".join(

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from functools import cache
 
 from deskops.frontline.guard import quote_customer
-from deskops.llm.client import ChatMessage
 from deskops.search.terms import tokenize
 
 _HEADING = re.compile(r"^#{1,6}\s+(.*)$")
@@ -213,7 +212,7 @@ Never ask for full card numbers, PINs, passwords or one-time codes."""
 
 def prompt(
     passages: list[Passage], message: str, history: Sequence[tuple[str, str]], wording_rules: list[str]
-) -> tuple[str, list[ChatMessage]]:
+) -> tuple[str, str]:
     """The system prompt and the user turn; customer text must already be redacted."""
     system = SYSTEM.format(fence="<<<CUSTOMER_TEXT>>>")
     if wording_rules:
@@ -231,7 +230,7 @@ def prompt(
     if earlier:
         user += f"Conversation so far:\n{earlier}\n\n"
     user += f"Customer message:\n{quote_customer(message)}"
-    return system, [ChatMessage("user", user)]
+    return system, user
 
 
 @dataclass

@@ -29,6 +29,7 @@ from deskops.operator.registry import SkillResult, SkillSpec, ToolSpec
 from deskops.operator.router import SLOTS, TOOL_ROUTES, Route, Router
 from deskops.operator.runner import ToolRunner
 from deskops.operator.runs import note_turn, observe, recorded, turn_trace_id
+from deskops.operator.turn import Turns
 
 if TYPE_CHECKING:
     from deskops.bootstrap import Services
@@ -36,7 +37,7 @@ if TYPE_CHECKING:
 MAX_QUESTION = 2000
 """Characters of a question (a longer one is refused, not cut)."""
 LIMITS = UsageLimits(request_limit=8, tool_calls_limit=12)
-"""Per turn: model requests and tool calls (a loop guard as much as a budget)."""
+"""Per offline turn: planner requests and tool calls (a language model's come from settings, ``turn.py``)."""
 
 
 def _tool(spec: ToolSpec) -> Tool[OperatorDeps]:
@@ -107,6 +108,13 @@ class Operator:
         ]
         routes += [r for r in TOOL_ROUTES if r.name in self.tools]
         self.router = Router(routes, services.search.encode_many)
+        self.turns = Turns(
+            self.agent,
+            model=services.llm,
+            settings=services.settings,
+            unbounded=frozenset([*(n for n, s in self.tools.items() if s.writes), *self.skills]),
+            offline_limits=LIMITS,
+        )
 
     @recorded  # runs.py: every turn stored in the run log and the audit chain, however it ends
     def ask(self, *, workspace: str, question: str, actor: Actor, session: str | None = None) -> Answer:
@@ -123,10 +131,10 @@ class Operator:
         routed = self.router.route(
             question, today=deps.today, known_ids=lambda kind, id_: self._exists(workspace, kind, id_)
         )
-        model = offline_model(routed, deps.today, skills=list(self.skills), tools=list(self.tools))
-        result = self.agent.run_sync(question, deps=deps, model=model, usage_limits=LIMITS)
-        note_turn(routed=routed, result=result)
-        text = result.output
+        note_turn(routed=routed)
+        planner = offline_model(routed, deps.today, skills=list(self.skills), tools=list(self.tools))
+        turn = self.turns.run(question, deps=deps, planner=planner)
+        text = turn.output
         blocks: list[Block] = []
         skill = None
         for name, found in runner.skills:
@@ -137,9 +145,10 @@ class Operator:
                 blocks += blocks_for(value)
         if not blocks:
             blocks = [TextBlock(text=text)]
-        # Checked against the tools' results only, never the reply itself; a turn that called no tool
-        # answered with the planner's own words (out of scope, a clarifying question): no figures.
-        missing = ungrounded(text, [value for _, value in runner.results]) if runner.results else []
+        # Checked against the tools' results only, never the reply itself; an offline turn that called no
+        # tool answered with the planner's own words (out of scope, a clarifying question): no figures.
+        checked = runner.results or turn.model != "offline"
+        missing = ungrounded(text, [value for _, value in runner.results]) if checked else []
         if missing:
             text = (
                 "An answer mentioned figures no tool produced ("
@@ -150,13 +159,15 @@ class Operator:
             blocks = [b for b in blocks if not isinstance(b, TextBlock)] or [TextBlock(text=text)]
         proposals = runner.proposals + [b.report.proposal.id for b in blocks if isinstance(b, ProposalBlock)]
         return Answer(
-            answer=text,
+            answer=turn.worded(text),
             blocks=blocks,
             skill=skill,
             tools=runner.names,
             proposals=sorted(set(proposals)),
             trace_id=turn_trace_id(),
             session=deps.session,
+            model=turn.model,
+            fallback=turn.fallback,
         )
 
     def today(self, workspace: str) -> date:

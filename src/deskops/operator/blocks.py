@@ -92,3 +92,8 @@ class Answer(Result):
     """Proposals made this turn."""
     trace_id: str
     session: str
+    model: str = "offline"
+    """What answered: ``offline`` (the planner) or the language model, ``provider:model``."""
+    fallback: str | None = None
+    """Why the configured language model gave no usable answer, so the offline planner answered (None:
+    it was not needed); the answer's text says so too."""
