@@ -59,8 +59,9 @@ class ToolRunner:
     def allowed(self, spec: ToolSpec) -> bool:
         return self.deps.actor.role.allows(spec.role)
 
-    def call(self, tool: Callable[..., R] | str, query: BaseModel) -> R:
-        """Run a tool (refused when the caller's role is too weak); every call is traced."""
+    def call(self, tool: Callable[..., R] | str, query: BaseModel, *, approved: bool = False) -> R:
+        """Run a tool (refused when the caller's role is too weak, or when it decides something and the
+        member has not approved this call); every call is traced."""
         spec = self.spec(tool)
         arguments = json.dumps(query.model_dump(mode="json"), default=str)[:MAX_ARGUMENTS]
         began = time.perf_counter()
@@ -70,6 +71,8 @@ class ToolRunner:
                     f"{self.deps.actor.label} is {self.deps.actor.role.value}: {spec.name} needs "
                     f"{spec.role.value}"
                 )
+            if spec.approval and not approved:
+                raise Forbidden(f"{spec.name} runs only after the member approves the call in chat")
             result: R = spec.function(self.deps, query)
         except DeskopsError as exc:
             self.calls.append(
