@@ -111,6 +111,52 @@ def test_each_workspace_sees_only_its_own_records(
         assert [e.name for e in scope.events.list()] == [f"{marker}_event"]
         assert [m.email for m in scope.members.list()] == [f"lead@{marker}.example"]
         assert scope.stats.table_counts()["conversations"] == 1
+        assert [(e.name, e.count) for e in scope.events.name_counts()] == [(f"{marker}_event", 1)]
+
+
+def test_per_agent_rows_and_trace_counts_stay_in_their_workspace(
+    two_workspaces: tuple[Services, WorkspaceScope, WorkspaceScope],
+) -> None:
+    _, a, b = two_workspaces
+    for scope, marker in ((a, "alpha"), (b, "beta")):
+        scope.conversations.upsert_many(
+            [
+                Conversation(
+                    external_id="conv-2",
+                    created_at=T0,
+                    channel="email",
+                    outcome="human_resolved",
+                    csat=5 if marker == "alpha" else 1,
+                    messages=[
+                        Message(author_kind=AuthorKind.customer, text="help", created_at=T0),
+                        Message(
+                            author_kind=AuthorKind.human_agent,
+                            author_name=f"{marker}-agent",
+                            text="done",
+                            created_at=T0,
+                        ),
+                    ],
+                )
+            ]
+        )
+    a.traces.add(
+        DecisionTrace(
+            created_at=T0,
+            query="q",
+            confidence=0.9,
+            threshold=0.5,
+            decision=Decision.answer,
+            reason="r",
+            reply="x",
+            model="offline",
+            latency_ms=1.0,
+        )
+    )
+    window = {"start": T0 - timedelta(1), "end": T0 + timedelta(1)}
+    rows = b.conversations.human_agent_rows(**window)
+    assert [(r.agent, r.external_id, r.csat) for r in rows] == [("beta-agent", "conv-2", 1)]
+    assert a.traces.decision_counts(**window) == {"answer": 1} and b.traces.decision_counts(**window) == {}
+    assert b.traces.span() == (None, None) and a.traces.span()[0] is not None
 
 
 def test_ids_of_one_workspace_do_not_reach_another(
@@ -208,6 +254,8 @@ BATTERY: dict[str, Battery] = {
         "for_conversation": lambda s: s.traces.for_conversation("conv-1"),
         "list": lambda s: s.traces.list(decision=Decision.handover, start=T0, end=T0 + timedelta(1)),
         "count": lambda s: s.traces.count(),
+        "decision_counts": lambda s: s.traces.decision_counts(start=T0, end=T0 + timedelta(1)),
+        "span": lambda s: s.traces.span(),
     },
     "revisions": {
         "current": lambda s: s.revisions.current(),
@@ -243,6 +291,9 @@ BATTERY: dict[str, Battery] = {
         "changes_since": lambda s: s.conversations.changes_since(0),
         "erase": lambda s: s.conversations.erase(["conv-1"]),
         "analytics_rows": lambda s: s.conversations.analytics_rows(after_id=0),
+        "human_agent_rows": lambda s: s.conversations.human_agent_rows(
+            start=T0 - timedelta(1), end=T0 + timedelta(1)
+        ),
     },
     "articles": {
         "save": lambda s: s.articles.save(
@@ -299,6 +350,7 @@ BATTERY: dict[str, Battery] = {
         ),
         "list": lambda s: s.events.list(name="x", start=T0, end=T0 + timedelta(1)),
         "count": lambda s: s.events.count(),
+        "name_counts": lambda s: s.events.name_counts(),
     },
     "members": {
         "add": lambda s: s.members.add(email="new@x.example", name="n", role=Role.viewer),

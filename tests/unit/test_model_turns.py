@@ -119,7 +119,12 @@ def _turns(priced: bool, **settings: Any) -> Turns:
 
 
 def test_a_turns_budget_comes_from_settings_and_caps_cost_only_where_prices_are_known() -> None:
-    limits = _turns(True, llm_max_requests=5, llm_max_tool_calls=9, llm_max_tokens=20_000).limits()
+    turns = _turns(True, llm_max_requests=5, llm_max_tool_calls=9, llm_max_tokens=20_000)
+    assert turns.model is not None
+    limits = turns.limits(turns.model)
     assert (limits.request_limit, limits.tool_calls_limit, limits.total_tokens_limit) == (5, 9, 20_000)
     assert limits.cost_limit == Decimal("0.25")
-    assert _turns(False).limits().cost_limit is None  # unknown prices: nothing to count, no cap
+    unpriced = _turns(False)
+    assert (
+        unpriced.model is not None and unpriced.limits(unpriced.model).cost_limit is None
+    )  # unknown prices: nothing to count, no cap

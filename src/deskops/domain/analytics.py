@@ -379,3 +379,127 @@ class ChartSpec(Result):
     data: list[dict[str, Any]]
     """Traces."""
     layout: dict[str, Any]
+
+
+# ---------------------------------------------------------------------------- segments and drivers
+
+SegmentVerdict = Literal["better", "worse", "different", "no significant difference", "not enough data"]
+
+
+class SegmentValue(Result):
+    """One segment of an attribute against the rest of the workspace over the same period."""
+
+    segment: str
+    """The attribute's value (``(none)`` where it is missing)."""
+    value: MetricValue
+    share: float
+    """This segment's part of the metric's sample (0-1)."""
+    rest: MetricValue
+    """The metric over every other conversation of the period."""
+    difference: float | None
+    """value - rest."""
+    test: SignificanceTest
+    """Segment against rest: a two-proportion z-test (rates), Mann-Whitney U (means, quantiles)."""
+    verdict: SegmentVerdict
+    """Relative to the metric's better direction; ``different`` for metrics with none."""
+
+
+class Breakdown(Result):
+    """A metric per segment of one attribute, each against the rest, with what the attribute covers."""
+
+    metric: MetricInfo
+    workspace: str
+    period: DateRange
+    by: str
+    filters: dict[str, str]
+    coverage: float
+    """Share of the period's conversations that have a value for ``by``."""
+    total: MetricValue
+    segments: list[SegmentValue]
+    """Largest sample first."""
+    notices: list[str]
+
+
+class Driver(SegmentValue):
+    """A segment that pulls a metric up or down, and by how much."""
+
+    attribute: str
+    impact: float | None
+    """difference × the segment's sample: e.g. satisfied ratings gained or lost against the rest."""
+
+
+class Drivers(Result):
+    """The segments, across attributes, that differ significantly from the rest, largest impact first."""
+
+    metric: MetricInfo
+    workspace: str
+    period: DateRange
+    total: MetricValue
+    drivers: list[Driver]
+    """Worst impact first for metrics with a better direction, largest impact first otherwise."""
+    skipped: list[str]
+    """Attributes left out, and why (empty in this workspace, fixed by the metric's own sample)."""
+    notices: list[str]
+
+
+# ----------------------------------------------------------------------------------------- topics
+
+
+class TopicTrend(Result):
+    """One topic's volume and AI outcome in a period against the previous one."""
+
+    topic: str
+    conversations: int
+    previous: int
+    change: int
+    share: float
+    """Of all conversations of the period."""
+    previous_share: float
+    share_test: SignificanceTest
+    """Did the topic's share of all conversations change (two-proportion z-test)?"""
+    ai_resolution: MetricValue
+    previous_ai_resolution: MetricValue
+    escalation: MetricValue
+    previous_escalation: MetricValue
+
+
+class TopicTrends(Result):
+    workspace: str
+    current: DateRange
+    previous: DateRange
+    conversations: int
+    previous_conversations: int
+    topics: list[TopicTrend]
+    """Largest change of volume first."""
+    notices: list[str]
+
+
+class EmergingTopic(Result):
+    """A topic that is new or growing faster than the rest of the workspace."""
+
+    topic: str
+    status: Literal["new", "rising"]
+    recent: int
+    """Conversations in the recent window."""
+    baseline: int
+    """Conversations in the baseline window before it."""
+    recent_share: float
+    baseline_share: float
+    ratio: float | None
+    """recent_share / baseline_share (None for a new topic)."""
+    p_value: float | None
+    """One-sided binomial test that the recent share exceeds the baseline share, adjusted for the number of
+    topics tested (Benjamini-Hochberg); None for a new topic."""
+
+
+class EmergingTopics(Result):
+    workspace: str
+    recent: DateRange
+    baseline: DateRange
+    recent_conversations: int
+    baseline_conversations: int
+    topics: list[EmergingTopic]
+    """New topics first, then the strongest rise."""
+    unclassified_share: float
+    """Share of recent conversations with no topic (what no label can show rising)."""
+    notices: list[str]

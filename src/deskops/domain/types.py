@@ -34,7 +34,10 @@ def Omitted(**kwargs: Any) -> Any:
 class Result(BaseModel):
     """Base of every typed result: strict, serialised by alias (``from``), field order kept."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, serialize_by_alias=True)
+    # Field docstrings become the JSON schema's descriptions: what a model calling a tool reads.
+    model_config = ConfigDict(
+        extra="forbid", populate_by_name=True, serialize_by_alias=True, use_attribute_docstrings=True
+    )
 
     def to_json(self) -> JSONObject:
         """The JSON document the CLI prints and the API returns."""

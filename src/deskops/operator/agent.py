@@ -11,29 +11,36 @@ from __future__ import annotations
 
 import inspect
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from pydantic_ai import Agent, RunContext, Tool
+from pydantic_ai import Agent, DeferredToolRequests, DeferredToolResults, RunContext, Tool, ToolDenied
+from pydantic_ai.messages import ModelMessage
+from pydantic_ai.models import Model
 from pydantic_ai.usage import UsageLimits
 
 from deskops.domain.changes import Actor
-from deskops.errors import InvalidInput
-from deskops.operator.blocks import Answer, Block, ProposalBlock, TextBlock
+from deskops.errors import Forbidden, InvalidInput, NotFound
+from deskops.llm.models import LanguageModel
+from deskops.operator.blocks import Answer, ApprovalBlock, Block, ProposalBlock, TextBlock
 from deskops.operator.deps import OperatorDeps
 from deskops.operator.grounding import ungrounded
+from deskops.operator.periods import find_period
 from deskops.operator.planner import offline_model
 from deskops.operator.present import blocks_for
 from deskops.operator.registry import SkillResult, SkillSpec, ToolSpec
-from deskops.operator.router import SLOTS, TOOL_ROUTES, Route, Router
+from deskops.operator.router import SLOTS, TOOL_ROUTES, Route, Routed, Router
 from deskops.operator.runner import ToolRunner
 from deskops.operator.runs import note_turn, observe, recorded, turn_trace_id
-from deskops.operator.turn import Turns
+from deskops.operator.turn import Turn, Turns
 
 if TYPE_CHECKING:
     from deskops.bootstrap import Services
 
+MAX_PENDING = 256
+"""Sessions whose approval requests are kept in memory (the oldest is forgotten first)."""
 MAX_QUESTION = 2000
 """Characters of a question (a longer one is refused, not cut)."""
 LIMITS = UsageLimits(request_limit=8, tool_calls_limit=12)
@@ -43,7 +50,8 @@ LIMITS = UsageLimits(request_limit=8, tool_calls_limit=12)
 def _tool(spec: ToolSpec) -> Tool[OperatorDeps]:
     def call(ctx: RunContext[OperatorDeps], query: Any) -> Any:
         assert ctx.deps.runner is not None
-        return ctx.deps.runner.call(spec.name, query)
+        # A deciding tool reaches here only once the member approved this very call (requires_approval).
+        return ctx.deps.runner.call(spec.name, query, approved=ctx.tool_call_approved)
 
     call.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
         [
@@ -55,7 +63,9 @@ def _tool(spec: ToolSpec) -> Tool[OperatorDeps]:
         return_annotation=spec.result,
     )
     call.__annotations__ = {"ctx": RunContext[OperatorDeps], "query": spec.query, "return": spec.result}
-    return Tool(call, name=spec.name, description=spec.summary, takes_ctx=True)
+    return Tool(
+        call, name=spec.name, description=spec.summary, takes_ctx=True, requires_approval=spec.approval
+    )
 
 
 def _skill(spec: SkillSpec) -> Tool[OperatorDeps]:
@@ -89,10 +99,10 @@ class Operator:
         registry = services.registry
         self.tools = registry.tools
         self.skills = registry.skills
-        self.agent: Agent[OperatorDeps, str] = Agent(
+        self.agent: Agent[OperatorDeps, str | DeferredToolRequests] = Agent(
             deps_type=OperatorDeps,
             tools=[*(_tool(s) for s in self.tools.values()), *(_skill(s) for s in self.skills.values())],
-            output_type=str,
+            output_type=[str, DeferredToolRequests],
             instructions="You answer support leads from this workspace's data, only through the tools.",
         )
         observe(self.agent, services)  # runs.py: gen_ai spans to the configured exporters
@@ -116,9 +126,23 @@ class Operator:
             offline_limits=LIMITS,
         )
 
+        self._pending: dict[str, _Pending] = {}
+        """Per session: a turn stopped on calls that wait for the member's approval."""
+
     @recorded  # runs.py: every turn stored in the run log and the audit chain, however it ends
-    def ask(self, *, workspace: str, question: str, actor: Actor, session: str | None = None) -> Answer:
-        """One turn: route, call, answer; every number checked against the tools' results."""
+    def ask(
+        self,
+        *,
+        workspace: str,
+        question: str,
+        actor: Actor,
+        session: str | None = None,
+        model: Model | None = None,
+    ) -> Answer:
+        """One turn: route, call, answer; every number checked against the tools' results.
+
+        ``model`` runs the turn instead of the configured one (same tools, limits, checks and fallback).
+        """
         question = _checked(question)
         deps = OperatorDeps(
             services=self.services,
@@ -133,7 +157,57 @@ class Operator:
         )
         note_turn(routed=routed)
         planner = offline_model(routed, deps.today, skills=list(self.skills), tools=list(self.tools))
-        turn = self.turns.run(question, deps=deps, planner=planner)
+        chosen = LanguageModel.of(model) if model is not None else None
+        return self._answer(self.turns.run(question, deps=deps, planner=planner, model=chosen), runner)
+
+    def decide(
+        self, *, workspace: str, session: str, actor: Actor, approve: bool, reason: str | None = None
+    ) -> Answer:
+        """Approve or deny the calls a turn of ``session`` stopped on; approved ones run now, as ``actor``.
+
+        Only the member who asked may decide, in the same workspace; a denial is recorded in the
+        conversation as the member's answer and nothing runs.
+        """
+        pending = self._pending.get(session)
+        if pending is None or pending.workspace != workspace:
+            raise NotFound(f"session {session!r} has nothing waiting for approval")
+        if pending.member != actor.name:
+            raise Forbidden(f"only {pending.member} can approve what they asked for in session {session!r}")
+        del self._pending[session]
+        deps = OperatorDeps(
+            services=self.services,
+            workspace=workspace,
+            actor=actor,
+            today=self.today(workspace),
+            session=session,
+        )
+        runner = ToolRunner(deps, self.tools)
+        denial = f"{actor.label} denied this" + (f": {reason}" if reason else "") + "; nothing was changed."
+        results = DeferredToolResults(
+            approvals={
+                c.tool_call_id: (True if approve else ToolDenied(denial)) for c in pending.requests.approvals
+            }
+        )
+        model = offline_model(
+            Routed(None, 0.0, find_period("", deps.today)),
+            deps.today,
+            skills=list(self.skills),
+            tools=list(self.tools),
+        )
+        result = self.agent.run_sync(
+            message_history=pending.messages,
+            deferred_tool_results=results,
+            deps=deps,
+            model=model,
+            usage_limits=LIMITS,
+        )
+        note_turn(result=result)
+        return self._answer(Turn(result.output, "offline", messages=result.all_messages()), runner)
+
+    def _answer(self, turn: Turn, runner: ToolRunner) -> Answer:
+        deps = runner.deps
+        if isinstance(turn.output, DeferredToolRequests):
+            return self._ask_approval(turn.output, turn.messages, runner)
         text = turn.output
         blocks: list[Block] = []
         skill = None
@@ -170,6 +244,56 @@ class Operator:
             fallback=turn.fallback,
         )
 
+    def _ask_approval(
+        self, requests: DeferredToolRequests, messages: list[ModelMessage], runner: ToolRunner
+    ) -> Answer:
+        """The turn stops: each deciding call is shown to the member, and runs only if they approve it."""
+        deps = runner.deps
+        if len(self._pending) >= MAX_PENDING:
+            self._pending.pop(next(iter(self._pending)))
+        self._pending[deps.session] = _Pending(
+            messages=messages, requests=requests, workspace=deps.workspace, member=deps.actor.name
+        )
+        blocks: list[Block] = []
+        for call in requests.approvals:
+            arguments = call.args_as_dict()
+            blocks.append(
+                ApprovalBlock(
+                    call_id=call.tool_call_id,
+                    tool=call.tool_name,
+                    arguments=arguments,
+                    question=self._approval_question(deps, call.tool_name, arguments),
+                )
+            )
+        text = " ".join(b.question for b in blocks if isinstance(b, ApprovalBlock))
+        return Answer(
+            answer=text + " Nothing changes until you approve.",
+            blocks=blocks,
+            skill=None,
+            tools=runner.names,
+            proposals=[],
+            trace_id=turn_trace_id(),
+            session=deps.session,
+        )
+
+    def _approval_question(self, deps: OperatorDeps, tool: str, arguments: dict[str, Any]) -> str:
+        query = arguments.get("query", arguments)
+        number = query.get("proposal_id") if isinstance(query, dict) else None
+        if number is None:
+            return f"{tool.replace('_', ' ')} needs your approval."
+        with self.services.uow() as uow:
+            try:
+                proposal = uow.workspace(deps.workspace).proposals.get(int(number))
+            except (NotFound, ValueError):
+                return f"{tool.replace('_', ' ')} of proposal {number} needs your approval."
+        verb = (
+            "Accepting" if tool == "accept_proposal" else "Rejecting" if tool == "reject_proposal" else tool
+        )
+        return (
+            f"{verb} proposal {proposal.id} ({proposal.title!r}, reviewers: {proposal.verdict}) "
+            "needs your approval."
+        )
+
     def today(self, workspace: str) -> date:
         """The workspace's clock: the day of its newest conversation (today when it has none)."""
         with self.services.uow() as uow:
@@ -188,6 +312,14 @@ class Operator:
             except LookupError:
                 return False
             return True
+
+
+@dataclass
+class _Pending:
+    messages: list[ModelMessage]
+    requests: DeferredToolRequests
+    workspace: str
+    member: str
 
 
 def _checked(question: str) -> str:

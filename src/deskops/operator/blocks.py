@@ -71,8 +71,20 @@ class HypothesesBlock(Result):
     hypotheses: list[Hypothesis]
 
 
+class ApprovalBlock(Result):
+    """A call that decides something (accept, reject), waiting for the member to approve it."""
+
+    type: Literal["approval"] = "approval"
+    call_id: str
+    """What ``Operator.decide`` approves or denies."""
+    tool: str
+    arguments: dict[str, Any]
+    question: str
+    """What would happen, in words."""
+
+
 Block = Annotated[
-    TextBlock | ChartBlock | TableBlock | EvidenceBlock | ProposalBlock | HypothesesBlock,
+    TextBlock | ChartBlock | TableBlock | EvidenceBlock | ProposalBlock | HypothesesBlock | ApprovalBlock,
     Field(discriminator="type"),
 ]
 MAX_ROWS = 50

@@ -44,7 +44,7 @@ def plan_arguments(routed: Routed, today: date) -> dict[str, Any]:
         if routed.route.period:
             ask |= {"start": period.start.isoformat(), "end": period.end.isoformat()}
         return {"ask": ask}
-    if name == "show_proposal":
+    if name in ("show_proposal", "accept_proposal"):
         return {"query": {"proposal_id": int(slots["proposal"])}}
     if name == "read_conversation":
         return {"query": {"external_id": slots["conversation"]}}
@@ -64,6 +64,8 @@ def offline_model(routed: Routed, today: date, *, skills: list[str], tools: list
             content = returned[-1].content
             if isinstance(content, SkillResult):
                 return ModelResponse(parts=[TextPart(content.answer)])
+            if isinstance(content, str):  # a denied call: the member's answer
+                return ModelResponse(parts=[TextPart(content)])
             return ModelResponse(parts=[TextPart(describe(returned[-1].tool_name, content))])
         if routed.route is None:
             return ModelResponse(parts=[TextPart(capabilities(skills, tools))])

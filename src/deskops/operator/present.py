@@ -24,10 +24,13 @@ from deskops.operator.tools.changes import ProposalList
 from deskops.operator.tools.configuration import GuidanceList, ProcedureList, SettingsReading
 from deskops.operator.tools.content import ArticleList, ArticleReading
 from deskops.operator.tools.conversations import ConversationReading
+from deskops.operator.tools.reporting import Report
 
 
 def describe(tool: str, result: Any) -> str:
     """One or two sentences saying what a tool found."""
+    if isinstance(result, Report):
+        return " ".join(result.summary[:6]) or f"{tool} found nothing to report."
     if isinstance(result, WorkspaceSummary):
         span = result.period
         return (
@@ -74,6 +77,8 @@ def describe(tool: str, result: Any) -> str:
 def blocks_for(result: Any) -> list[Block]:
     """The blocks that show a tool's result."""
     rows: list[list[Any]]
+    if isinstance(result, Report):
+        return result.blocks()
     if isinstance(result, GuidanceList):
         rows = [[r.external_id, r.kind.value, r.enabled, r.title] for r in result.rules]
         return [

@@ -30,6 +30,9 @@ class ToolSpec:
     role: Role = Role.viewer
     writes: bool = False
     """True for tools that propose changes (they go through the action layer, never write directly)."""
+    approval: bool = False
+    """True for tools that decide (accept, reject): in chat the agent stops and asks the member to approve the
+    call (PydanticAI's deferred tools); the runner refuses to run them without that approval."""
     name: str = ""
     summary: str = ""
     query: type[BaseModel] = field(init=False)

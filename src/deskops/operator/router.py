@@ -48,6 +48,8 @@ TOOL_ROUTES = (
                                       "list pending proposals")),
     Route("show_proposal", "tool", ("show proposal 12", "what did the reviewers say about proposal 3"),
           needs=("proposal",)),
+    Route("accept_proposal", "tool", ("accept proposal 12", "approve proposal 3", "apply proposal 7",
+                                       "go ahead and accept proposal 5"), needs=("proposal",)),
     Route("read_conversation", "tool", ("show me conversation sim-0004812", "read conversation 4812",
                                          "what happened in conversation c-19"), needs=("conversation",)),
     Route("read_article", "tool", ("show article kb-0042", "read the article kb-0007 and its history"),

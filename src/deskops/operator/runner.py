@@ -67,12 +67,13 @@ class ToolRunner:
     def allowed(self, spec: ToolSpec) -> bool:
         return self.deps.actor.role.allows(spec.role)
 
-    def call(self, tool: Callable[..., R] | str, query: BaseModel) -> R:
-        """Run a tool (refused when the caller's role is too weak); every call is traced."""
+    def call(self, tool: Callable[..., R] | str, query: BaseModel, *, approved: bool = False) -> R:
+        """Run a tool (refused when the caller's role is too weak, or when it decides something and the
+        member has not approved this call); every call is traced."""
         spec = self.spec(tool)
         current = trace.get_current_span()
         if getattr(current, "name", None) == f"execute_tool {spec.name}":  # the agent's own call: traced
-            return self._call(spec, query)
+            return self._call(spec, query, approved)
         with self.tracer.start_as_current_span(
             f"execute_tool {spec.name}",
             attributes={
@@ -84,13 +85,13 @@ class ToolRunner:
             set_status_on_exception=False,
         ) as span:
             try:
-                return self._call(spec, query)
+                return self._call(spec, query, approved)
             except Exception as exc:
                 span.set_status(trace.StatusCode.ERROR, type(exc).__name__)
                 span.set_attribute("error.type", type(exc).__name__)
                 raise
 
-    def _call(self, spec: ToolSpec, query: BaseModel) -> Any:
+    def _call(self, spec: ToolSpec, query: BaseModel, approved: bool) -> Any:
         arguments = json.dumps(query.model_dump(mode="json"), default=str)[:MAX_ARGUMENTS]
         began = time.perf_counter()
         try:
@@ -99,6 +100,8 @@ class ToolRunner:
                     f"{self.deps.actor.label} is {self.deps.actor.role.value}: {spec.name} needs "
                     f"{spec.role.value}"
                 )
+            if spec.approval and not approved:
+                raise Forbidden(f"{spec.name} runs only after the member approves the call in chat")
             result = spec.function(self.deps, query)
         except Exception as exc:  # a bug in a tool counts as its failure too (and keeps its traceback)
             error = str(exc) if isinstance(exc, DeskopsError) else f"{type(exc).__name__}: {exc}"

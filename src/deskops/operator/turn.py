@@ -19,11 +19,12 @@ had already run is not run again: its own answer is the planner's.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from pydantic_ai import Agent
+from pydantic_ai import Agent, DeferredToolRequests
+from pydantic_ai.messages import ModelMessage
 from pydantic_ai.models.function import FunctionModel
 from pydantic_ai.settings import ModelSettings
 from pydantic_ai.usage import UsageLimits
@@ -42,13 +43,16 @@ MAX_OUTPUT_TOKENS = 2000
 class Turn:
     """What the loop produced: the reply, who wrote it, and why the model did not, if it did not."""
 
-    output: str
+    output: str | DeferredToolRequests
+    """The reply, or the calls the turn stopped on until the member approves them."""
     model: str
     """``offline`` (the planner) or ``provider:model``."""
     failed: str | None = None
     """The configured model that gave no usable answer (None: it answered, or none is configured)."""
     reason: str | None = None
     """Why it gave none, in words (``llm.models.FAILURES``)."""
+    messages: list[ModelMessage] = field(default_factory=list)
+    """The run's messages (what an approval continues from)."""
 
     @property
     def fallback(self) -> str | None:
@@ -86,7 +90,7 @@ class Turns:
 
     def __init__(
         self,
-        agent: Agent[OperatorDeps, str],
+        agent: Agent[OperatorDeps, str | DeferredToolRequests],
         *,
         model: LanguageModel | None,
         settings: Settings,
@@ -100,10 +104,10 @@ class Turns:
         """Tools the timeout never cuts off (those that propose, and the skills)."""
         self.offline_limits = offline_limits
 
-    def limits(self) -> UsageLimits:
+    def limits(self, model: LanguageModel) -> UsageLimits:
         """A model turn's budget (the cost cap only where the model's prices are known)."""
         s = self.settings
-        priced = self.model is not None and self.model.priced
+        priced = model.priced
         return UsageLimits(
             request_limit=s.llm_max_requests,
             tool_calls_limit=s.llm_max_tool_calls,
@@ -111,18 +115,22 @@ class Turns:
             cost_limit=Decimal(str(s.llm_max_cost_usd)) if priced else None,
         )
 
-    def run(self, question: str, *, deps: OperatorDeps, planner: FunctionModel) -> Turn:
-        """The turn's reply; a model that fails is replaced by ``planner``, and the turn says why."""
-        if self.model is None:
+    def run(
+        self, question: str, *, deps: OperatorDeps, planner: FunctionModel, model: LanguageModel | None = None
+    ) -> Turn:
+        """The turn's reply on ``model`` (default: the configured one); a model that fails is replaced by
+        ``planner``, and the turn says why."""
+        model = model or self.model
+        if model is None:
             return self._offline(question, deps, planner)
         guard = TurnGuard(tool_timeout_s=self.settings.llm_tool_timeout_s, unbounded=self.unbounded)
         try:
             result = self.agent.run_sync(
                 question,
                 deps=deps,
-                model=self.model.model,
+                model=model.model,
                 model_settings=ModelSettings(max_tokens=MAX_OUTPUT_TOKENS),
-                usage_limits=self.limits(),
+                usage_limits=self.limits(model),
                 retries=self.settings.llm_retries,
                 capabilities=[guard],
                 instructions=instructions(deps),
@@ -145,11 +153,11 @@ class Turns:
                 # results count (the calls and any proposal stay in the turn's record).
                 runner.results.clear()
                 output = self._offline(question, deps, planner).output
-            return Turn(output=output, model="offline", failed=self.model.name, reason=FAILURES[kind])
+            return Turn(output=output, model="offline", failed=model.name, reason=FAILURES[kind])
         note_turn(result=result)
-        return Turn(output=result.output, model=self.model.name)
+        return Turn(output=result.output, model=model.name, messages=result.all_messages())
 
     def _offline(self, question: str, deps: OperatorDeps, planner: FunctionModel) -> Turn:
         result = self.agent.run_sync(question, deps=deps, model=planner, usage_limits=self.offline_limits)
         note_turn(result=result)
-        return Turn(output=result.output, model="offline")
+        return Turn(output=result.output, model="offline", messages=result.all_messages())

@@ -7,7 +7,7 @@ front-line replay — come in as functions the composition root provides.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import cached_property
@@ -123,34 +123,7 @@ class ReviewContext:
     @cached_property
     def facts_after(self) -> FactBook:
         """Every fact of the workspace's prose as it would be with the change."""
-        book = FactBook()
-        for item in self.after.values():
-            if item.kind in ("settings", "policy"):
-                continue
-            for path, text in item.texts():
-                if path == "/body" and item.kind == "article":
-                    from deskops.changes.diff import blocks
-
-                    for n, block in enumerate(blocks(text)):
-                        book.add_text(
-                            item=item.key,
-                            title=item.title,
-                            path=path,
-                            text=block,
-                            live=item.live,
-                            plans=self.plans,
-                            block=n,
-                        )
-                else:
-                    book.add_text(
-                        item=item.key,
-                        title=item.title,
-                        path=path,
-                        text=text,
-                        live=item.live,
-                        plans=self.plans,
-                    )
-        return book
+        return fact_book(self.after.values(), self.plans)
 
     def topics_of(self, key: str) -> list[str]:
         """The topics an item serves: its citing conversations', a procedure's triggers, a rule's topic."""
@@ -176,6 +149,63 @@ class ReviewContext:
         return []
 
 
+def workspace_items(scope: WorkspaceScope) -> dict[str, ContentItem]:
+    """Every article, rule and procedure of the workspace and its two documents, by item key."""
+    items: dict[str, ContentItem] = {}
+    for article in scope.articles.list():
+        content = normalize(
+            "article",
+            article.model_dump(mode="json", include=set(_ARTICLE_FIELDS)),
+            where=article.external_id,
+        )
+        items[item_key("article", article.external_id)] = _item("article", article.external_id, content)
+    for rule in scope.guidance.list():
+        content = normalize(
+            "guidance", rule.model_dump(mode="json", include=set(_RULE_FIELDS)), where=rule.external_id
+        )
+        items[item_key("guidance", rule.external_id)] = _item("guidance", rule.external_id, content)
+    for procedure in scope.procedures.list():
+        content = normalize(
+            "procedure",
+            procedure.model_dump(mode="json", include=set(_PROCEDURE_FIELDS)),
+            where=procedure.external_id,
+        )
+        items[item_key("procedure", procedure.external_id)] = _item(
+            "procedure", procedure.external_id, content
+        )
+    for single in SINGLETONS:
+        found = current_content(scope, single, single)
+        items[single] = _item(single, single, found[1] if found else {})
+    return items
+
+
+def fact_book(items: Iterable[ContentItem], plans: list[str]) -> FactBook:
+    """Every fact stated in the prose of ``items`` (article bodies block by block)."""
+    from deskops.changes.diff import blocks
+
+    book = FactBook()
+    for item in items:
+        if item.kind in ("settings", "policy"):
+            continue
+        for path, text in item.texts():
+            if path == "/body" and item.kind == "article":
+                for n, block in enumerate(blocks(text)):
+                    book.add_text(
+                        item=item.key,
+                        title=item.title,
+                        path=path,
+                        text=block,
+                        live=item.live,
+                        plans=plans,
+                        block=n,
+                    )
+            else:
+                book.add_text(
+                    item=item.key, title=item.title, path=path, text=text, live=item.live, plans=plans
+                )
+    return book
+
+
 def gather(
     scope: WorkspaceScope,
     draft: ProposalDraft,
@@ -191,31 +221,7 @@ def gather(
     ``cache`` keeps what comes from the conversations (reach) per workspace and data revision, so
     reviews between two imports read them once.
     """
-    before: dict[str, ContentItem] = {}
-    for article in scope.articles.list():
-        content = normalize(
-            "article",
-            article.model_dump(mode="json", include=set(_ARTICLE_FIELDS)),
-            where=article.external_id,
-        )
-        before[item_key("article", article.external_id)] = _item("article", article.external_id, content)
-    for rule in scope.guidance.list():
-        content = normalize(
-            "guidance", rule.model_dump(mode="json", include=set(_RULE_FIELDS)), where=rule.external_id
-        )
-        before[item_key("guidance", rule.external_id)] = _item("guidance", rule.external_id, content)
-    for procedure in scope.procedures.list():
-        content = normalize(
-            "procedure",
-            procedure.model_dump(mode="json", include=set(_PROCEDURE_FIELDS)),
-            where=procedure.external_id,
-        )
-        before[item_key("procedure", procedure.external_id)] = _item(
-            "procedure", procedure.external_id, content
-        )
-    for single in SINGLETONS:
-        found = current_content(scope, single, single)
-        before[single] = _item(single, single, found[1] if found else {})
+    before = workspace_items(scope)
     reach = reach_of(scope, cache)
     from deskops.changes.review._facts import URL
 

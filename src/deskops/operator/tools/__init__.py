@@ -15,9 +15,18 @@ def register_tools(register: Callable[[ToolSpec], None]) -> None:
         analytics,
         changes,
         configuration,
+        configuration_audit,
         content,
+        content_audit,
         conversations,
+        coverage,
+        digest,
         investigation,
+        proposals,
+        segments,
+        service_levels,
+        topics,
+        workspace,
     )
 
     for function in (
@@ -44,6 +53,48 @@ def register_tools(register: Callable[[ToolSpec], None]) -> None:
         investigation.citation_feedback,
         changes.list_proposals,
         changes.show_proposal,
+        segments.metric_breakdown,
+        segments.csat_drivers,
+        segments.detect_anomalies,
+        segments.list_cohorts,
+        segments.cohort_report,
+        topics.topic_trends,
+        topics.emerging_topics,
+        service_levels.response_times,
+        service_levels.team_figures,
+        service_levels.agent_figures,
+        content_audit.stale_articles,
+        content_audit.duplicate_articles,
+        content_audit.content_contradictions,
+        content_audit.affected_by_fact,
+        content_audit.compare_article_versions,
+        coverage.topic_coverage,
+        coverage.content_gaps,
+        coverage.article_scorecard,
+        digest.summarise_topic,
+        digest.handover_reasons,
+        configuration_audit.read_guidance_rule,
+        configuration_audit.read_procedure,
+        configuration_audit.audit_guidance,
+        configuration_audit.audit_procedures,
+        configuration_audit.replay_change_set,
+        configuration_audit.settings_history,
+        proposals.review_queue,
+        workspace.data_sources,
+        workspace.list_importers,
+        workspace.metric_availability,
+        workspace.audit_trail,
     ):
         register(ToolSpec(function))
-    register(ToolSpec(changes.propose_change, role=Role.editor, writes=True))
+    for proposing in (
+        changes.propose_change,
+        proposals.propose_article_edit,
+        proposals.propose_new_article,
+        proposals.propose_archive,
+        proposals.propose_guidance_rule,
+        proposals.propose_procedure,
+        proposals.propose_settings,
+    ):
+        register(ToolSpec(proposing, role=Role.editor, writes=True))
+    for deciding in (proposals.accept_proposal, proposals.reject_proposal):
+        register(ToolSpec(deciding, role=Role.editor, writes=True, approval=True))

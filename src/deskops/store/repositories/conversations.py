@@ -69,6 +69,19 @@ SEGMENT_CONVERSATION_COLUMNS = ("channel", "topic", "product_area", "language", 
 SEGMENT_CUSTOMER_COLUMNS = ("plan", "region", "company_size")
 
 
+@dataclass(frozen=True)
+class HandledBy:
+    """A conversation a named human agent replied in, and how it ended."""
+
+    agent: str
+    external_id: str
+    outcome: str | None
+    csat: int | None
+    handling_seconds: float | None
+    reopen_count: int
+    team: str | None
+
+
 class ConversationRepository(UpsertByExternalId):
     def upsert_many(self, conversations: Sequence[Conversation]) -> UpsertCounts:
         """Insert new conversations, update changed ones (messages replaced), skip identical ones."""
@@ -482,6 +495,33 @@ class ConversationRepository(UpsertByExternalId):
             )
             out += [Opening(**row._mapping) for row in rows]
         return out
+
+    def human_agent_rows(self, *, start: datetime, end: datetime) -> list[HandledBy]:
+        """Each (human agent, conversation) of conversations created in [start, end) that a named person
+        replied in, with how the conversation ended: what per-agent figures are computed from."""
+        c, m = t.conversations, t.messages
+        rows = self._conn.execute(
+            sa.select(
+                m.c.author_name,
+                c.c.external_id,
+                c.c.outcome,
+                c.c.csat,
+                c.c.handling_seconds,
+                c.c.reopen_count,
+                c.c.team,
+            )
+            .distinct()
+            .join_from(m, c, sa.and_(c.c.workspace_id == m.c.workspace_id, c.c.id == m.c.conversation_id))
+            .where(
+                self._where(c),
+                c.c.created_at >= start,
+                c.c.created_at < end,
+                m.c.author_kind == "human_agent",
+                m.c.author_name.is_not(None),
+            )
+            .order_by(m.c.author_name, c.c.external_id)
+        )
+        return [HandledBy(*row) for row in rows]
 
     def count_messages(self) -> int:
         return self._count(t.messages)

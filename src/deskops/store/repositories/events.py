@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -70,5 +72,27 @@ class EventRepository(WorkspaceRepository):
             for r in rows
         ]
 
+    def name_counts(self) -> builtins.list[EventName]:
+        """Each event name with how many there are and when the first and last happened, most first."""
+        e = t.events
+        n = sa.func.count().label("n")
+        rows = self._conn.execute(
+            sa.select(e.c.name, n, sa.func.min(e.c.occurred_at), sa.func.max(e.c.occurred_at))
+            .where(self._where(e))
+            .group_by(e.c.name)
+            .order_by(n.desc(), e.c.name)
+        )
+        return [EventName(name, int(count), first, last) for name, count, first, last in rows]
+
     def count(self) -> int:
         return self._count(t.events)
+
+
+@dataclass(frozen=True)
+class EventName:
+    """One kind of event a workspace records."""
+
+    name: str
+    count: int
+    first: datetime
+    last: datetime

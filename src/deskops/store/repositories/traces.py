@@ -71,5 +71,25 @@ class TraceRepository(WorkspaceRepository):
         rows = self._conn.execute(query.order_by(tr.c.created_at.desc(), tr.c.id.desc()).limit(limit))
         return [DecisionTrace.model_validate(row.trace) for row in rows]
 
+    def decision_counts(
+        self, *, start: datetime | None = None, end: datetime | None = None
+    ) -> dict[str, int]:
+        """Traces per decision (answer, clarify, procedure_step, handover) made in [start, end)."""
+        tr = t.decision_traces
+        query = sa.select(tr.c.decision, sa.func.count()).where(self._where(tr))
+        if start is not None:
+            query = query.where(tr.c.created_at >= start)
+        if end is not None:
+            query = query.where(tr.c.created_at < end)
+        return {decision: int(n) for decision, n in self._conn.execute(query.group_by(tr.c.decision))}
+
+    def span(self) -> tuple[datetime | None, datetime | None]:
+        """When the first and the last trace were made (None, None without traces)."""
+        tr = t.decision_traces
+        row = self._conn.execute(
+            sa.select(sa.func.min(tr.c.created_at), sa.func.max(tr.c.created_at)).where(self._where(tr))
+        ).one()
+        return row[0], row[1]
+
     def count(self) -> int:
         return self._count(t.decision_traces)
