@@ -22,8 +22,7 @@ from deskops.domain.models import Decision, FrontlineSettings, GuidanceRule, Rul
 from deskops.frontline.agent import CLARIFY_PREFIX, Content, FrontlineAgent, Inquiry
 from deskops.llm.client import ChatMessage, Completion, ProviderError
 from deskops.search.service import SearchService
-from deskops.simulate.catalog import TOPICS
-from deskops.simulate.content import build_content
+from deskops.simulate.content import MisdirectedRule, build_content
 from fakes import FakeUnitOfWork
 from hashing_embedder import HashingEmbedder
 
@@ -56,9 +55,8 @@ def world() -> tuple[FakeUnitOfWork, SearchService]:
         rng=random.Random(3),
         start=START,
         end=START + timedelta(days=60),
-        stale_topic=TOPICS[0],
-        incident_start=START + timedelta(days=40),
-        guidance_incident=(START + timedelta(days=20), START + timedelta(days=25)),
+        stale=None,
+        misdirected=MisdirectedRule("Starter", START + timedelta(days=20), START + timedelta(days=25)),
     )
     uow = FakeUnitOfWork("demo")
     scope = uow.workspace("demo")

@@ -125,9 +125,8 @@ def run_frontline_bench(
                 rng=random.Random(seed),
                 start=now - timedelta(days=90),
                 end=now,
-                stale_topic=TOPICS[0],
-                incident_start=now - timedelta(days=30),
-                guidance_incident=(now - timedelta(days=20), now - timedelta(days=10)),
+                stale=None,
+                misdirected=None,
             )
             for rule in plan.rules:
                 scope.guidance.save(rule)

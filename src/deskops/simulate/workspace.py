@@ -18,19 +18,22 @@ import numpy as np
 from deskops.domain.models import validate_time_zone, validate_workspace_name
 from deskops.errors import Conflict, InvalidInput
 from deskops.simulate import catalog
-from deskops.simulate.content import ContentPlan, build_content, find_topic
+from deskops.simulate.content import ContentPlan, build_content
 from deskops.simulate.customers import make_customers
 from deskops.simulate.events import event_rows
 from deskops.simulate.incidents import (
-    Incident,
+    IncidentChoices,
     IncidentPlan,
+    draw_incidents,
     incident_document,
+    inject,
     quiet_periods,
     stage_truth,
+    truth_records,
 )
-from deskops.simulate.outcomes import FrontlineRates, SlowRegion, decide
+from deskops.simulate.outcomes import FrontlineRates, decide
 from deskops.simulate.transcripts import CONVERSATION_COLUMNS, MESSAGE_COLUMNS, TranscriptWriter, add_typos
-from deskops.simulate.volume import Outage, Surge, arrivals
+from deskops.simulate.volume import arrivals
 from deskops.store import tables
 from deskops.store.bulk import BulkLoader
 from deskops.store.uow import UnitOfWork
@@ -59,6 +62,8 @@ class SimulationConfig:
     """The simulated period ends at local midnight starting this day (exclusive)."""
     time_zone: str = "America/New_York"
     workspace: str = "demo"
+    incidents: IncidentChoices | None = None
+    """The incidents to inject; None draws five from the seed (``incidents.draw_incidents``)."""
 
     def __post_init__(self) -> None:
         if self.conversations < 1:
@@ -116,29 +121,23 @@ def simulate_workspace(
     start = (datetime.combine(config.end - timedelta(days=config.days), datetime.min.time(), tz)).astimezone(
         UTC
     )
-    plan = IncidentPlan(start, end)
+    choices = config.incidents if config.incidents is not None else draw_incidents(config.seed, config.days)
+    injected = inject(choices, IncidentPlan(start, end, tz))
     rng = np.random.default_rng(config.seed)
     py_rng = random.Random(config.seed)
 
-    stale_topic = find_topic("payout_timing")
-    launch_topic = find_topic("shopify", area="integrations")
-    outage = Outage("whatsapp", plan.at(0.2), plan.at(0.2) + plan.length(1.5))
-    surge = Surge("integrations", launch_topic.key, plan.at(0.35), plan.at(0.35) + plan.length(10), peak=3.0)
-    guidance_window = (plan.at(0.5), plan.at(0.5) + plan.length(9))
-    slow = SlowRegion("EU", plan.at(0.65), plan.at(0.65) + plan.length(10))
-    stale_start = plan.at(0.8)
-
     content = build_content(
-        rng=py_rng,
-        start=start,
-        end=end,
-        stale_topic=stale_topic,
-        incident_start=stale_start,
-        guidance_incident=guidance_window,
+        rng=py_rng, start=start, end=end, stale=injected.stale, misdirected=injected.misdirected
     )
     customers = make_customers(rng, count=max(20, config.conversations // 5), start=start, end=end)
     arrived = arrivals(
-        rng, count=config.conversations, start=start, days=config.days, tz=tz, surge=surge, outage=outage
+        rng,
+        count=config.conversations,
+        start=start,
+        days=config.days,
+        tz=tz,
+        surge=injected.surge,
+        outage=injected.outage,
     )
     rates = frontline(content, start, end) if frontline is not None else None
     outcomes = decide(
@@ -146,8 +145,8 @@ def simulate_workspace(
         arrivals=arrived,
         customers=customers,
         content=content,
-        guidance_window=guidance_window,
-        slow_region=slow,
+        misdirected=injected.misdirected,
+        slow_region=injected.slow,
         end=end,
         frontline=rates,
     )
@@ -189,13 +188,13 @@ def simulate_workspace(
         start=start,
         end=end,
         count=config.conversations // 3,
-        surge=surge,
-        stale_start=stale_start,
+        surge=injected.surge,
+        payouts_changed=content.product_changes.get("payout_timing", start),
     )
     loader.append(tables.events, ("id", "name", "occurred_at", "customer_id", "properties"), events)
     scope.revisions.bump(rewrite=True)  # the bulk path bypasses the repositories that bump it
 
-    incidents = _incidents(content, stale_topic.key, stale_start, end, surge, outage, guidance_window, slow)
+    incidents = truth_records(injected, content, end=end)
     truth = {
         "workspace": config.workspace,
         "seed": config.seed,
@@ -227,76 +226,6 @@ def simulate_workspace(
         write_seconds=round(loader.seconds, 2),
         truth_path=str(truth_path),
     )
-
-
-def _incidents(
-    content: ContentPlan,
-    stale_topic: str,
-    stale_start: datetime,
-    end: datetime,
-    surge: Surge,
-    outage: Outage,
-    guidance_window: tuple[datetime, datetime],
-    slow: SlowRegion,
-) -> list[Incident]:
-    stale = find_topic(stale_topic)
-    assert stale.change is not None
-    return [
-        Incident(
-            "outage-whatsapp",
-            "channel_outage",
-            outage.start,
-            outage.end,
-            {"channel": outage.channel},
-            "conversation_volume",
-            "down",
-            f"The {outage.channel} channel stopped delivering messages.",
-            {"channel": outage.channel},
-        ),
-        Incident(
-            "launch-shopify",
-            "launch_surge",
-            surge.start,
-            surge.end,
-            {"product_area": surge.area},
-            "conversation_volume",
-            "up",
-            f"Launch of the {surge.topic.replace('_', ' ')} feature brought a wave of questions.",
-            {"topic": surge.topic},
-        ),
-        Incident(
-            "guidance-starter-billing",
-            "guidance_misconfiguration",
-            *guidance_window,
-            {"plan": "Starter", "product_area": "billing"},
-            "escalation_rate",
-            "up",
-            "The Enterprise billing hand-over rule was edited to target the Starter plan by mistake.",
-            {"guidance_rule": content.misconfigured_rule, "bad_version": 2, "fixed_version": 3},
-        ),
-        Incident(
-            "csat-eu",
-            "csat_drop",
-            slow.start,
-            slow.end,
-            {"region": slow.region},
-            "csat_average",
-            "down",
-            f"Human first replies in {slow.region} were {slow.factor:g}x slower (staffing gap).",
-            {"metric": "human_first_reply_wait"},
-        ),
-        Incident(
-            "stale-payouts",
-            "stale_article",
-            stale_start,
-            end,
-            {"topic": stale_topic},
-            "escalation_rate",
-            "up",
-            f"Product change ('{stale.change[1]}') left the article stating '{stale.change[0]}'.",
-            {"article": content.coverage[stale_topic].article_id, "new_fact": stale.change[1]},
-        ),
-    ]
 
 
 def search_queries(r: random.Random, content: ContentPlan) -> list[dict[str, Any]]:
