@@ -24,15 +24,15 @@ from deskops.simulate.events import event_rows
 from deskops.simulate.incidents import (
     IncidentChoices,
     IncidentPlan,
+    Placed,
     draw_incidents,
-    incident_document,
     inject,
-    quiet_periods,
-    stage_truth,
+    place,
     truth_records,
 )
 from deskops.simulate.outcomes import FrontlineRates, decide
 from deskops.simulate.transcripts import CONVERSATION_COLUMNS, MESSAGE_COLUMNS, TranscriptWriter, add_typos
+from deskops.simulate.truth import GroundTruth, LabelledQuery, Period, quiet_periods, stage_truth
 from deskops.simulate.volume import arrivals
 from deskops.store import tables
 from deskops.store.bulk import BulkLoader
@@ -63,7 +63,7 @@ class SimulationConfig:
     time_zone: str = "America/New_York"
     workspace: str = "demo"
     incidents: IncidentChoices | None = None
-    """The incidents to inject; None draws five from the seed (``incidents.draw_incidents``)."""
+    """The incidents to inject (``--incidents FILE``); None draws five from the seed (``draw_incidents``)."""
 
     def __post_init__(self) -> None:
         if self.conversations < 1:
@@ -72,6 +72,24 @@ class SimulationConfig:
             raise InvalidInput("--days must be between 14 and 3650 (incidents need room)")
         validate_time_zone(self.time_zone)
         validate_workspace_name(self.workspace)
+        self.placed()  # chosen incidents outside the period or colliding fail here, before any write
+
+    def period(self) -> IncidentPlan:
+        """The simulated period: local midnights in the workspace's time zone, as UTC."""
+        tz = ZoneInfo(self.time_zone)
+        end = datetime.combine(self.end, datetime.min.time(), tz).astimezone(UTC)
+        start = datetime.combine(self.end - timedelta(days=self.days), datetime.min.time(), tz).astimezone(
+            UTC
+        )
+        return IncidentPlan(start, end, tz)
+
+    def choices(self) -> IncidentChoices:
+        """The incidents this workspace gets: the chosen ones, else the seed's draw."""
+        return self.incidents if self.incidents is not None else draw_incidents(self.seed, self.period())
+
+    def placed(self) -> list[Placed]:
+        """The incidents with their windows; InvalidInput when one does not fit the period."""
+        return place(self.choices(), self.period())
 
 
 @dataclass
@@ -110,19 +128,15 @@ def simulate_workspace(
     front-line agent on the topics' opening messages against the help center as it stands.
     """
     began = time.perf_counter()
+    period = config.period()
+    injected = inject(config.placed())
     try:
         truth_path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise InvalidInput(f"cannot write the ground truth to {truth_path}: {exc.strerror}") from None
     if truth_path.is_dir() or not os.access(truth_path.parent, os.W_OK):
         raise InvalidInput(f"cannot write the ground truth to {truth_path}")
-    tz = ZoneInfo(config.time_zone)
-    end = datetime.combine(config.end, datetime.min.time(), tz).astimezone(UTC)
-    start = (datetime.combine(config.end - timedelta(days=config.days), datetime.min.time(), tz)).astimezone(
-        UTC
-    )
-    choices = config.incidents if config.incidents is not None else draw_incidents(config.seed, config.days)
-    injected = inject(choices, IncidentPlan(start, end, tz))
+    tz, start, end = period.time_zone, period.start, period.end
     rng = np.random.default_rng(config.seed)
     py_rng = random.Random(config.seed)
 
@@ -194,18 +208,17 @@ def simulate_workspace(
     loader.append(tables.events, ("id", "name", "occurred_at", "customer_id", "properties"), events)
     scope.revisions.bump(rewrite=True)  # the bulk path bypasses the repositories that bump it
 
-    incidents = truth_records(injected, content, end=end)
-    truth = {
-        "workspace": config.workspace,
-        "seed": config.seed,
-        "period": {"start": start.isoformat(), "end": end.isoformat(), "time_zone": config.time_zone},
-        "incidents": [incident_document(i) for i in incidents],
-        "quiet_periods": quiet_periods(start, end, incidents),
-        "content_issues": content.issues,
-        "search_queries": search_queries(py_rng, content),
-    }
-    if rates is not None:
-        truth["frontline"] = rates.summary
+    incidents = truth_records(injected, content, period)
+    truth = GroundTruth(
+        workspace=config.workspace,
+        seed=config.seed,
+        period=Period(start=start, end=end, time_zone=config.time_zone),
+        incidents=incidents,
+        quiet_periods=quiet_periods(start, end, incidents),
+        content_issues=content.issues,
+        search_queries=search_queries(py_rng, content),
+        frontline=dict(rates.summary) if rates is not None else None,
+    )
     staged = stage_truth(truth_path, truth)
     try:
         uow.commit()
@@ -228,7 +241,7 @@ def simulate_workspace(
     )
 
 
-def search_queries(r: random.Random, content: ContentPlan) -> list[dict[str, Any]]:
+def search_queries(r: random.Random, content: ContentPlan) -> list[LabelledQuery]:
     """Customer phrasings labelled with the published articles that answer them (none: abstain)."""
     queries = []
     for topic in catalog.TOPICS:
@@ -238,8 +251,8 @@ def search_queries(r: random.Random, content: ContentPlan) -> list[dict[str, Any
             {a.external_id for _, a in content.articles if a.title == f"FAQ: {topic.title.lower()}"}
         )
         for phrasing in topic.phrasings:
-            queries.append({"query": phrasing, "topic": topic.key, "relevant": relevant, "typo": False})
+            queries.append(LabelledQuery(query=phrasing, topic=topic.key, relevant=relevant, typo=False))
             misspelt = add_typos(r, phrasing) if r.random() < 0.25 else phrasing
             if misspelt != phrasing:
-                queries.append({"query": misspelt, "topic": topic.key, "relevant": relevant, "typo": True})
+                queries.append(LabelledQuery(query=misspelt, topic=topic.key, relevant=relevant, typo=True))
     return queries
