@@ -20,7 +20,7 @@ from deskops.bootstrap import Services, build
 from deskops.domain.models import Article, GuidanceRule
 from deskops.harness.frontline_outcomes import rates
 from deskops.simulate.catalog import TOPICS
-from deskops.simulate.content import ContentPlan, MisdirectedRule, article_body, build_content
+from deskops.simulate.content import ContentPlan, MisdirectedRule, StaleChange, article_body, build_content
 from deskops.simulate.workspace import SimulationConfig, simulate_workspace
 
 START = datetime(2026, 8, 1, tzinfo=UTC)
@@ -41,7 +41,7 @@ def _plan() -> ContentPlan:
         rng=random.Random(3),
         start=START,
         end=END,
-        stale=None,
+        stale=StaleChange(TOPICS[0], START + timedelta(days=20)),
         misdirected=MisdirectedRule("Starter", START + timedelta(days=10), START + timedelta(days=15)),
     )
 

@@ -22,7 +22,8 @@ from deskops.domain.models import Decision, FrontlineSettings, GuidanceRule, Rul
 from deskops.frontline.agent import CLARIFY_PREFIX, Content, FrontlineAgent, Inquiry
 from deskops.llm.client import ChatMessage, Completion, ProviderError
 from deskops.search.service import SearchService
-from deskops.simulate.content import MisdirectedRule, build_content
+from deskops.simulate.catalog import TOPICS
+from deskops.simulate.content import MisdirectedRule, StaleChange, build_content
 from fakes import FakeUnitOfWork
 from hashing_embedder import HashingEmbedder
 
@@ -55,7 +56,7 @@ def world() -> tuple[FakeUnitOfWork, SearchService]:
         rng=random.Random(3),
         start=START,
         end=START + timedelta(days=60),
-        stale=None,
+        stale=StaleChange(TOPICS[0], START + timedelta(days=40)),
         misdirected=MisdirectedRule("Starter", START + timedelta(days=20), START + timedelta(days=25)),
     )
     uow = FakeUnitOfWork("demo")

@@ -135,11 +135,9 @@ def build_content(
     ``stale`` and ``misdirected`` are the content side of the stale-article and guidance
     incidents (None when they do not happen)."""
     topics = list(TOPICS)
-    # Shuffle every topic, then set the stale incident's aside: which topic goes stale moves
-    # it out of the known problems without reshuffling all the others.
-    shuffled = list(topics)
-    rng.shuffle(shuffled)
-    others = [t for t in shuffled if stale is None or t.key != stale.topic.key]
+    # The stale incident's topic starts with a current article, so it is none of the known problems.
+    others = [t for t in topics if stale is None or t.key != stale.topic.key]
+    rng.shuffle(others)
     missing = {t.key for t in others[:5]}
     draft_only = {t.key for t in others[5:7]}
     thin = {t.key for t in others[7:11]}
@@ -198,18 +196,16 @@ def build_content(
             ContentState.published,
         )
         cover = TopicCoverage(topic, external_id, [(created, label)])
-        if topic.change is not None:
-            # Drawn for the stale incident's topic too, so choosing it shifts no later draw.
-            changed_at, fix_delay = start - rng.randint(30, 100) * DAY, rng.randint(0, 3) * DAY
         if stale is not None and topic.key == stale.topic.key:
             cover.changes.append((stale.start, "stale"))
             product_changes[topic.key] = stale.start
         elif topic.change is not None:
+            changed_at = start - rng.randint(30, 100) * DAY
             product_changes[topic.key] = changed_at
             if topic.key in stale_before:
                 cover.changes.append((changed_at, "stale"))
             else:
-                fixed_at = changed_at + fix_delay
+                fixed_at = changed_at + rng.randint(0, 3) * DAY
                 add(
                     fixed_at,
                     external_id,
