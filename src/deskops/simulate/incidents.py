@@ -513,7 +513,7 @@ def truth_records(injection: Injection, content: ContentPlan, plan: IncidentPlan
                 item=surge.topic,
                 product_area=surge.area,
                 article=content.coverage[surge.topic].article_id,
-                summary=f"The launch of {TOPIC_KEYS[surge.topic].title.lower()} brought a wave of questions.",
+                summary=f"The launch of {surge.topic.replace('_', ' ')} brought a wave of questions.",
             ),
         )
     if (rule := injection.misdirected) is not None:
@@ -571,7 +571,8 @@ def truth_records(injection: Injection, content: ContentPlan, plan: IncidentPlan
                 topic=topic.key,
                 old_fact=old,
                 new_fact=new,
-                summary=f"A product change ('{new}') left the article stating '{old}'.",
+                summary=f'Article {cover.article_id} missed a product change: it still says "{old}" '
+                f'but now "{new}"',
             ),
         )
     return sorted(found, key=lambda incident: (incident.start, incident.id))
