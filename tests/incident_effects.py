@@ -36,7 +36,7 @@ def _utc(at: datetime) -> str:
 def measure(db: sqlite3.Connection, truth: GroundTruth, incident: IncidentTruth) -> Effect:
     """The incident's metric in its segment over its window, against the same hours in the weeks before."""
     where, params = [], []
-    for key, value in incident.segment.filters().items():
+    for key, value in incident.filters().items():
         column = (
             f"customer_id in (select id from customers where {key} = ?)"
             if key in ("plan", "region")

@@ -155,7 +155,7 @@ def evaluate_simulated(
                 detector = methods[name]
                 found: list[dict[str, Any]] = []
                 for incident in truth.incidents:
-                    times, values, counts, days_ = daily(incident.metric, incident.segment.filters())
+                    times, values, counts, days_ = daily(incident.metric, incident.filters())
                     onset, until = incident.first_day, incident.last_day + timedelta(days=2)
                     hits = [
                         e
@@ -166,7 +166,7 @@ def evaluate_simulated(
                         {
                             "incident": incident.id,
                             "metric": incident.metric,
-                            "segment": incident.segment.filters(),
+                            "segment": incident.filters(),
                             "found": bool(hits),
                             "days_after_onset": (days_[hits[0].start] - onset).days if hits else None,
                         }

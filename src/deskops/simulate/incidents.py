@@ -467,6 +467,7 @@ def truth_records(injection: Injection, content: ContentPlan, plan: IncidentPlan
         direction: str,
         segment: Segment,
         cause: ArticleCause | GuidanceRuleCause | ChannelCause | RegionCause | LaunchCause,
+        measured_on: dict[str, str] | None = None,
     ) -> None:
         found.append(
             IncidentTruth.model_validate(
@@ -479,7 +480,9 @@ def truth_records(injection: Injection, content: ContentPlan, plan: IncidentPlan
                     "start": start,
                     "end": end,
                     "first_day": plan.local_day(start),
-                    "last_day": plan.local_day(end - timedelta(seconds=1)),
+                    # The last whole local day: a part-day at the end would blur a daily figure.
+                    "last_day": max(plan.local_day(start), plan.local_day(end) - timedelta(days=1)),
+                    "measured_on": measured_on or {},
                     "root_cause": cause,
                 }
             )
@@ -544,14 +547,15 @@ def truth_records(injection: Injection, content: ContentPlan, plan: IncidentPlan
             slow.end,
             "csat_average",
             "down",
-            # Only people were slow: the ratings of conversations a person resolved carry the drop.
-            Segment(dimension="region", value=slow.region, within={"outcome": "human_resolved"}),
+            Segment(dimension="region", value=slow.region),
             RegionCause(
                 item=slow.region,
                 slowdown=slow.factor,
                 summary=f"Human first replies in {slow.region} were {slow.factor:g}x slower "
                 "(a staffing gap).",
             ),
+            # Only people were slow: the ratings of conversations a person resolved carry the drop.
+            measured_on={"outcome": "human_resolved"},
         )
     if (stale := injection.stale) is not None:
         topic, cover = stale.topic, content.coverage[stale.topic.key]

@@ -39,7 +39,8 @@ class Segment(_Truth):
     value: str
     """Its value in the incident, e.g. ``EU``."""
     within: dict[str, str] = {}
-    """Filters the segment sits inside, e.g. ``{"product_area": "billing"}`` for a billing rule."""
+    """Further attributes that are part of the segment, e.g. ``{"product_area": "billing"}`` for a
+    billing rule: a claimed segment is right when it names all of them."""
 
     def filters(self) -> dict[str, str]:
         """The segment as metric filters (``deskops metrics`` / ``analytics.metrics.series``)."""
@@ -140,9 +141,14 @@ class IncidentTruth(_Truth):
     end: datetime
     """When it ended (UTC, exclusive); the end of the period for a stale article nobody fixed."""
     first_day: date
-    """The first local day (the workspace's time zone) the incident touches."""
+    """The first local day (the workspace's time zone) of the window; incidents start at local midnight."""
     last_day: date
-    """The last local day it touches (inclusive)."""
+    """The last whole local day of the window (inclusive): a 1.5-day outage from 2 June has
+    ``last_day`` 2 June, since the half day after it would blur a daily figure."""
+    measured_on: dict[str, str] = {}
+    """Filters, beyond the segment, on the conversations where the move is undiluted, e.g.
+    ``{"outcome": "human_resolved"}`` for a CSAT drop caused by slow people (AI-resolved ratings
+    do not move). Not part of the segment: nobody is expected to name it."""
     root_cause: RootCause
 
     @model_validator(mode="after")
@@ -157,6 +163,10 @@ class IncidentTruth(_Truth):
 
     def active(self, at: datetime) -> bool:
         return self.start <= at < self.end
+
+    def filters(self) -> dict[str, str]:
+        """Metric filters for the conversations the move shows in: the segment and ``measured_on``."""
+        return {**self.measured_on, **self.segment.filters()}
 
 
 class Period(_Truth):
