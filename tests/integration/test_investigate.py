@@ -15,20 +15,12 @@ import pytest
 from deskops.bootstrap import Services, build
 from deskops.domain.changes import Actor, ActorKind
 from deskops.domain.models import Role
-from deskops.simulate.incidents import parse_incidents
+from deskops.simulate.incidents import former_incidents
 from deskops.simulate.truth import GroundTruth, IncidentTruth, QuietPeriod, load_truth
 from deskops.simulate.workspace import SimulationConfig, simulate_workspace
 
 NEW_YORK = ZoneInfo("America/New_York")
-TUNED_ON = parse_incidents(
-    [
-        {"kind": "channel_outage", "channel": "whatsapp", "start": 0.2},
-        {"kind": "launch_surge", "topic": "shopify_integration", "start": 0.35},
-        {"kind": "guidance_misconfiguration", "plan": "Starter", "start": 0.5},
-        {"kind": "csat_drop", "region": "EU", "start": 0.65, "days": 10},
-        {"kind": "stale_article", "topic": "payout_timing", "start": 0.8},
-    ]
-)
+TUNED_ON = former_incidents(SimulationConfig(days=180).period())
 """The five incidents every workspace had when the skill was written (before the seed drew them).
 How it does on drawn ones is what ``deskops eval timetravel`` measures (docs/operator.md)."""
 VIEWER = Actor(kind=ActorKind.member, name="lead@lumio.test", role=Role.viewer)

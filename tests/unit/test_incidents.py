@@ -21,6 +21,7 @@ from deskops.simulate.incidents import (
     REGION_NAMES,
     IncidentPlan,
     draw_incidents,
+    former_incidents,
     load_incidents,
     parse_incidents,
     place,
@@ -84,6 +85,11 @@ def test_seeds_vary_the_targets_and_the_windows_but_a_seed_always_draws_the_same
     assert len({tuple(c.kind for c in sorted(d.incidents, key=lambda c: str(c.start))) for d in draws}) >= 10
     every = {c.topic for d in draws for c in d.incidents if c.kind == "launch_surge"}  # type: ignore[union-attr]
     assert every <= set(catalog.LAUNCHABLE) and len({catalog.TOPICS[0].area, *every}) > 3
+
+
+def test_the_contracts_replay_the_former_incidents() -> None:
+    contracts = Path(__file__).resolve().parents[1] / "contracts" / "incidents.json"
+    assert load_incidents(contracts) == former_incidents(period(30, end=date(2026, 11, 1)))
 
 
 def test_a_draw_written_as_a_file_reads_back_the_same(tmp_path: Path) -> None:

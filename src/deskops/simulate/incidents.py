@@ -349,6 +349,24 @@ def draw_incidents(seed: int, plan: IncidentPlan) -> IncidentChoices:
     return IncidentChoices.model_validate({"incidents": [*bounded, stale_choice]})
 
 
+def former_incidents(plan: IncidentPlan) -> IncidentChoices:
+    """The five incidents every workspace had before the seed drew them, at the same places.
+
+    For rebuilding a workspace an earlier measurement was made on (the CLI's JSON contracts,
+    the reviewer eval's labelled proposals): with them the simulator writes what it wrote then.
+    """
+    return parse_incidents(
+        [
+            {"kind": "channel_outage", "channel": "whatsapp", "start": 0.2},
+            {"kind": "launch_surge", "topic": "shopify_integration", "start": 0.35},
+            {"kind": "guidance_misconfiguration", "plan": "Starter", "start": 0.5},
+            # The CSAT drop lasted 10 days then (14 now), shrunk the same way for short periods.
+            {"kind": "csat_drop", "region": "EU", "start": 0.65, "days": 10.0 * min(1.0, plan.days / 90)},
+            {"kind": "stale_article", "topic": "payout_timing", "start": 0.8},
+        ]
+    )
+
+
 def _topic_share(key: str) -> float:
     """A topic's expected share of the conversations: its area's share, split among the area's topics."""
     area = TOPIC_KEYS[key].area
