@@ -12,8 +12,16 @@ import pytest
 
 from deskops.bootstrap import Services, build
 from deskops.changes.review._facts import sentences
-from deskops.harness.eval_review import GOOD, SPLITS, UNSAFE, generate, run, workspace_content
-from deskops.simulate.workspace import SimulationConfig, simulate_workspace
+from deskops.harness.eval_review import (
+    GOOD,
+    SPLITS,
+    UNSAFE,
+    generate,
+    review_workspace,
+    run,
+    workspace_content,
+)
+from deskops.simulate.workspace import simulate_workspace
 from hashing_embedder import HashingEmbedder
 
 
@@ -24,7 +32,7 @@ def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Services]:
     with built.uow() as uow:
         simulate_workspace(
             uow=uow,
-            config=SimulationConfig(seed=SPLITS["dev"], conversations=600, days=30, workspace="labels"),
+            config=review_workspace(SPLITS["dev"], 600, "labels", days=30),
             truth_path=folder / "truth.json",
         )
     yield built

@@ -20,7 +20,7 @@ from deskops.bootstrap import Services, build
 from deskops.domain.models import Article, GuidanceRule
 from deskops.harness.frontline_outcomes import rates
 from deskops.simulate.catalog import TOPICS
-from deskops.simulate.content import ContentPlan, article_body, build_content
+from deskops.simulate.content import ContentPlan, MisdirectedRule, StaleChange, article_body, build_content
 from deskops.simulate.workspace import SimulationConfig, simulate_workspace
 
 START = datetime(2026, 8, 1, tzinfo=UTC)
@@ -41,9 +41,8 @@ def _plan() -> ContentPlan:
         rng=random.Random(3),
         start=START,
         end=END,
-        stale_topic=TOPICS[0],
-        incident_start=START + timedelta(days=20),
-        guidance_incident=(START + timedelta(days=10), START + timedelta(days=15)),
+        stale=StaleChange(TOPICS[0], START + timedelta(days=20)),
+        misdirected=MisdirectedRule("Starter", START + timedelta(days=10), START + timedelta(days=15)),
     )
 
 

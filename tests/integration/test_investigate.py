@@ -5,18 +5,24 @@ the proposal through the action layer."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from deskops.bootstrap import Services, build
 from deskops.domain.changes import Actor, ActorKind
 from deskops.domain.models import Role
+from deskops.simulate.incidents import former_incidents
+from deskops.simulate.truth import GroundTruth, IncidentTruth, QuietPeriod, load_truth
 from deskops.simulate.workspace import SimulationConfig, simulate_workspace
 
+NEW_YORK = ZoneInfo("America/New_York")
+TUNED_ON = former_incidents(SimulationConfig(days=180).period())
+"""The five incidents every workspace had when the skill was written (before the seed drew them).
+How it does on drawn ones is what ``deskops eval timetravel`` measures (docs/operator.md)."""
 VIEWER = Actor(kind=ActorKind.member, name="lead@lumio.test", role=Role.viewer)
 EDITOR = Actor(kind=ActorKind.member, name="editor@lumio.test", role=Role.editor)
 WORDS = {
@@ -27,23 +33,27 @@ WORDS = {
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory, real_embedder: Any) -> Iterator[tuple[Services, Any]]:
+def world(
+    tmp_path_factory: pytest.TempPathFactory, real_embedder: Any
+) -> Iterator[tuple[Services, GroundTruth]]:
     folder = tmp_path_factory.mktemp("investigate")
     built = build(database_url=f"sqlite:///{folder / 'i.db'}", data_dir=folder, embedder=real_embedder)
     with built.uow() as uow:
         simulate_workspace(
             uow=uow,
-            config=SimulationConfig(seed=7, conversations=40_000, days=180),
+            config=SimulationConfig(seed=7, conversations=40_000, days=180, incidents=TUNED_ON),
             truth_path=folder / "t.json",
         )
         uow.commit()
-    yield built, json.loads((folder / "t.json").read_text())
+    yield built, load_truth(folder / "t.json")
     built.close()
 
 
-def _days(window: dict[str, str]) -> tuple[date, date]:
-    start = datetime.fromisoformat(window["start"]).date()
-    return start, datetime.fromisoformat(window["end"]).date() - timedelta(days=1)
+def _days(window: IncidentTruth | QuietPeriod) -> tuple[date, date]:
+    if isinstance(window, IncidentTruth):
+        return window.first_day, window.last_day
+    local = [at.astimezone(NEW_YORK).date() for at in (window.start, window.end)]
+    return local[0], local[1] - timedelta(days=1)
 
 
 def _ask(services: Services, question: str, actor: Actor = VIEWER) -> Any:
@@ -54,36 +64,35 @@ def _kept(answer: Any) -> list[str]:
     return [h.statement for b in answer.blocks if b.type == "hypotheses" for h in b.hypotheses if h.kept]
 
 
-def test_every_incident_kind_is_traced_to_its_segment_and_cause(world: tuple[Services, Any]) -> None:
+def test_every_incident_kind_is_traced_to_its_segment_and_cause(world: tuple[Services, GroundTruth]) -> None:
     services, truth = world
-    for incident in truth["incidents"]:
+    for incident in truth.incidents:
         start, end = _days(incident)
-        moved = "rise" if incident["direction"] == "up" else "fall"
-        question = f"why did {WORDS[incident['metric']]} {moved} from {start} to {end}?"
+        moved = "rise" if incident.direction == "up" else "fall"
+        question = f"why did {WORDS[incident.metric]} {moved} from {start} to {end}?"
         answer = _ask(services, question)
         assert answer.skill == "investigate", (question, answer.skill)
         kept = " ".join(_kept(answer))
-        segment_named = [f"{k}={v}" in answer.answer for k, v in incident["segment"].items()]
-        evidence = incident["evidence"]
-        if incident["kind"] == "launch_surge":  # the topic inside the product area is the sharper segment
-            segment_named = [f"topic={evidence['topic']}" in answer.answer]
-        assert any(segment_named), (incident["id"], answer.answer)
+        segment_named = [f"{k}={v}" in answer.answer for k, v in incident.segment.filters().items()]
+        if incident.kind == "launch_surge":  # the topic inside the product area is the sharper segment
+            segment_named = [f"topic={incident.root_cause.item}" in answer.answer]
+        assert any(segment_named), (incident.id, answer.answer)
         cause = {
             "channel_outage": "outage",
             "launch_surge": "wave of new questions",
-            "guidance_misconfiguration": evidence.get("guidance_rule", "?"),
+            "guidance_misconfiguration": incident.root_cause.item,
             "csat_drop": "slower",
-            "stale_article": evidence.get("article", "?"),
-        }[incident["kind"]]
-        assert cause in kept, (incident["id"], answer.answer)
+            "stale_article": incident.root_cause.item,
+        }[incident.kind]
+        assert cause in kept, (incident.id, answer.answer)
         assert answer.proposals == []  # a viewer is never made to propose
 
 
 def test_a_stale_article_gets_a_proposal_for_an_editor_a_viewer_is_told(
-    world: tuple[Services, Any],
+    world: tuple[Services, GroundTruth],
 ) -> None:
     services, truth = world
-    (stale,) = [i for i in truth["incidents"] if i["kind"] == "stale_article"]
+    stale = truth.incident("stale_article")
     start, end = _days(stale)
     question = f"why did escalations rise from {start} to {end}?"
     viewer = _ask(services, question)
@@ -94,7 +103,7 @@ def test_a_stale_article_gets_a_proposal_for_an_editor_a_viewer_is_told(
     report = block.report
     assert report.proposal.id == proposal_id and report.proposal.state.value == "open"
     (item,) = report.diff.items
-    assert item.external_id == stale["evidence"]["article"]
+    assert item.external_id == stale.root_cause.item
     assert item.words_removed > 0 and item.words_added == 0  # the untrue sentence goes, nothing invented
     (note,) = report.proposal.evidence.notes
     sentence = note.removeprefix("disputed sentence: ")
@@ -103,11 +112,11 @@ def test_a_stale_article_gets_a_proposal_for_an_editor_a_viewer_is_told(
     assert any(sentence in (b.before or "") for b in item.blocks)
 
 
-def test_quiet_windows_have_no_cause(world: tuple[Services, Any]) -> None:
+def test_quiet_windows_have_no_cause(world: tuple[Services, GroundTruth]) -> None:
     services, truth = world
-    incidents = [_days(i) for i in truth["incidents"]]
+    incidents = [_days(i) for i in truth.incidents]
     asked = 0
-    for window in truth["quiet_periods"]:
+    for window in truth.quiet_periods:
         start, end = _days(window)
         before = start - (end - start) - timedelta(days=1)
         if any(a <= end and before <= b for a, b in incidents):  # its baseline holds an incident

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -15,6 +15,7 @@ from deskops.bootstrap import Services, build
 from deskops.domain.changes import Actor, ActorKind
 from deskops.domain.models import AuthorKind, Conversation, Message, Role
 from deskops.errors import InvalidInput
+from deskops.simulate.truth import load_truth
 from deskops.simulate.workspace import SimulationConfig, simulate_workspace
 from deskops.store import tables as t
 
@@ -38,7 +39,7 @@ def services(tmp_path_factory: pytest.TempPathFactory, real_embedder: Any) -> It
         simulate_workspace(
             uow=uow,
             config=SimulationConfig(seed=5, conversations=3000, days=60),
-            truth_path=folder / "t.json",
+            truth_path=built.truth_path("demo"),
         )
         scope = uow.workspace("demo")
         at = datetime(2026, 10, 20, 10, tzinfo=ZoneInfo("UTC"))
@@ -128,6 +129,11 @@ def test_bad_questions_are_refused_clearly(services: Services, question: str, me
         _ask(services, question)
 
 
+def _utc(at: datetime) -> str:
+    """A time in the store's UTC text form."""
+    return at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
 def _one(services: Services, where: str, **params: Any) -> str:
     """The external id of one conversation matching a SQL condition (the grader's view, not the tools')."""
     with services.uow() as uow:
@@ -143,11 +149,15 @@ def _one(services: Services, where: str, **params: Any) -> str:
 
 
 def test_debugging_a_conversation_handed_over_by_a_misconfigured_rule(services: Services) -> None:
-    # The simulator's guidance incident: the Enterprise billing rule pointed at Starter from 2026-10-02.
+    # The simulator's guidance incident: the Enterprise billing rule pointed at another plan for a while.
+    rule = load_truth(services.truth_path("demo")).incident("guidance_misconfiguration")
     conversation = _one(
         services,
-        "u.plan = 'Starter' AND c.product_area = 'billing' AND c.ai_involved AND c.escalated_at IS NOT NULL "
-        "AND c.created_at >= '2026-10-02T12:00' AND c.created_at < '2026-10-08'",
+        "u.plan = :plan AND c.product_area = 'billing' AND c.ai_involved AND c.escalated_at IS NOT NULL "
+        "AND c.created_at >= :start AND c.created_at < :end",
+        plan=rule.segment.value,
+        start=_utc(rule.start + timedelta(hours=8)),  # clear of the edit itself
+        end=_utc(rule.end),
     )
     answer = _ask(services, f"why did the bot hand over conversation {conversation}?")
     assert answer.skill == "debug_conversation", answer.answer
@@ -158,10 +168,13 @@ def test_debugging_a_conversation_handed_over_by_a_misconfigured_rule(services: 
 
 
 def test_debugging_a_conversation_where_the_customer_disputed_the_article(services: Services) -> None:
+    stale = load_truth(services.truth_path("demo")).incident("stale_article")
     conversation = _one(
         services,
-        "c.topic = 'payout_timing' AND c.created_at >= '2026-10-21' AND EXISTS (SELECT 1 FROM messages m "
+        "c.topic = :topic AND c.created_at >= :start AND EXISTS (SELECT 1 FROM messages m "
         "WHERE m.conversation_id = c.id AND m.author_kind = 'customer' AND m.text LIKE '%still says%')",
+        topic=stale.segment.value,
+        start=_utc(stale.start + timedelta(days=1)),
     )
     viewer = _ask(services, f"debug conversation {conversation}")
     assert viewer.skill == "debug_conversation"

@@ -33,7 +33,7 @@ from deskops.frontline.agent import CLARIFY_PREFIX, Content, FrontlineAgent, Inq
 from deskops.llm.models import LanguageModel
 from deskops.search.service import SearchService
 from deskops.simulate.catalog import TOPICS
-from deskops.simulate.content import build_content
+from deskops.simulate.content import MisdirectedRule, StaleChange, build_content
 from fakes import FakeUnitOfWork
 from hashing_embedder import HashingEmbedder
 
@@ -66,9 +66,8 @@ def world() -> tuple[FakeUnitOfWork, SearchService]:
         rng=random.Random(3),
         start=START,
         end=START + timedelta(days=60),
-        stale_topic=TOPICS[0],
-        incident_start=START + timedelta(days=40),
-        guidance_incident=(START + timedelta(days=20), START + timedelta(days=25)),
+        stale=StaleChange(TOPICS[0], START + timedelta(days=40)),
+        misdirected=MisdirectedRule("Starter", START + timedelta(days=20), START + timedelta(days=25)),
     )
     uow = FakeUnitOfWork("demo")
     scope = uow.workspace("demo")

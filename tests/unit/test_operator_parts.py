@@ -61,6 +61,10 @@ def test_every_number_of_an_answer_must_come_from_a_tool_result() -> None:
     assert ungrounded("about 51%", results) == []
     assert ungrounded("about 52%", results) == ["52"]
     assert ungrounded("1677 conversations", results) == ["1677"]
+    # How many items a tool returned is its figure too (a rule list of three: "3 rules", not "4").
+    rules = [{"rules": [{"id": "a"}, {"id": "b"}, {"id": "c"}]}]
+    assert ungrounded("The AI agent has 3 guidance rules", rules) == []
+    assert ungrounded("The AI agent has 4 guidance rules", rules) == ["4"]
 
 
 def _secret_tool(deps: OperatorDeps, query: Nothing) -> Nothing:

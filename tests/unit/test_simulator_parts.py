@@ -1,4 +1,4 @@
-"""Pure parts of the simulator: typos, incident placement, quiet periods, the catalog."""
+"""Pure parts of the simulator: typos, timestamps, the catalog (incidents: test_incidents.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ import numpy as np
 
 from deskops.simulate import catalog
 from deskops.simulate.content import article_body
-from deskops.simulate.incidents import DAY, Incident, IncidentPlan, quiet_periods
 from deskops.simulate.transcripts import add_typos, timestamps
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
@@ -30,23 +29,6 @@ def test_timestamps_are_utc_text_that_sorts_like_time() -> None:
         "1970-01-01 23:59:59.000000",
         "2026-05-28 20:26:40.000000",
     ]
-
-
-def test_incident_lengths_shrink_for_short_periods_but_not_below_a_day() -> None:
-    long = IncidentPlan(START, START + 180 * DAY)
-    short = IncidentPlan(START, START + 30 * DAY)
-    assert long.length(10) == 10 * DAY and short.length(9) == 3 * DAY and short.length(1.5) == DAY
-    assert long.at(0.5) == START + 90 * DAY
-
-
-def test_quiet_periods_keep_two_days_from_every_incident() -> None:
-    incident = Incident(
-        "x", "channel_outage", START + 20 * DAY, START + 22 * DAY, {}, "conversation_volume", "down", "cause"
-    )
-    periods = quiet_periods(START, START + 40 * DAY, [incident])
-    spans = [(datetime.fromisoformat(p["start"]), datetime.fromisoformat(p["end"])) for p in periods]
-    assert spans == [(START + 2 * DAY, START + 18 * DAY), (START + 24 * DAY, START + 38 * DAY)]
-    assert quiet_periods(START, START + 6 * DAY, [incident]) == []
 
 
 def test_catalog_is_rich_enough_to_measure_search_on() -> None:

@@ -10,27 +10,44 @@ import pytest
 
 from deskops.harness.eval_timetravel import grade, quiet_windows
 from deskops.operator.blocks import Answer, HypothesesBlock, Hypothesis, TextBlock
+from deskops.simulate.truth import GroundTruth, IncidentTruth
 
-RULE = {
-    "id": "guidance-starter-billing",
-    "kind": "guidance_misconfiguration",
-    "start": "2026-08-03T04:00:00+00:00",
-    "end": "2026-08-12T04:00:00+00:00",
-    "segment": {"plan": "Starter", "product_area": "billing"},
-    "metric": "escalation_rate",
-    "direction": "up",
-    "evidence": {"guidance_rule": "gr-enterprise-billing", "bad_version": 2, "fixed_version": 3},
-}
-OUTAGE = {
-    "id": "outage",
-    "kind": "channel_outage",
-    "start": "2026-06-10T04:00:00+00:00",
-    "end": "2026-06-11T16:00:00+00:00",
-    "segment": {"channel": "whatsapp"},
-    "metric": "conversation_volume",
-    "direction": "down",
-    "evidence": {"channel": "whatsapp"},
-}
+RULE = IncidentTruth.model_validate(
+    {
+        "id": "guidance-starter-billing",
+        "kind": "guidance_misconfiguration",
+        "start": "2026-08-03T04:00:00+00:00",
+        "end": "2026-08-12T04:00:00+00:00",
+        "first_day": "2026-08-03",
+        "last_day": "2026-08-11",
+        "segment": {"dimension": "plan", "value": "Starter", "within": {"product_area": "billing"}},
+        "metric": "escalation_rate",
+        "direction": "up",
+        "root_cause": {
+            "item_kind": "guidance_rule",
+            "item": "gr-enterprise-billing",
+            "bad_version": 2,
+            "fixed_version": 3,
+            "intended_plan": "Enterprise",
+            "targeted_plan": "Starter",
+            "summary": "...",
+        },
+    }
+)
+OUTAGE = IncidentTruth.model_validate(
+    {
+        "id": "outage",
+        "kind": "channel_outage",
+        "start": "2026-06-10T04:00:00+00:00",
+        "end": "2026-06-11T16:00:00+00:00",
+        "first_day": "2026-06-10",
+        "last_day": "2026-06-11",
+        "segment": {"dimension": "channel", "value": "whatsapp"},
+        "metric": "conversation_volume",
+        "direction": "down",
+        "root_cause": {"item_kind": "channel", "item": "whatsapp", "kept": 0.05, "summary": "..."},
+    }
+)
 
 
 def _answer(*kept: str, rejected: tuple[str, ...] = ()) -> Answer:
@@ -89,12 +106,13 @@ def _answer(*kept: str, rejected: tuple[str, ...] = ()) -> Answer:
         ),
     ],
 )
-def test_each_rung_of_the_scale(incident: dict[str, Any], answer: Answer, score: int) -> None:
+def test_each_rung_of_the_scale(incident: IncidentTruth, answer: Answer, score: int) -> None:
     assert grade(incident, answer)["score"] == score
 
 
 def test_a_fix_that_is_due_but_missing_is_one_hop_short() -> None:
-    still_wrong = {**RULE, "evidence": {"guidance_rule": "gr-enterprise-billing", "bad_version": 2}}
+    cause = RULE.root_cause.model_copy(update={"fixed_version": None})  # never set back
+    still_wrong = RULE.model_copy(update={"root_cause": cause})
     answer = _answer(
         "The change is concentrated in plan=Starter, product_area=billing.",
         "Guidance rule gr-enterprise-billing ('...') was edited on 2026-08-03 (version 2) ...",
@@ -104,17 +122,26 @@ def test_a_fix_that_is_due_but_missing_is_one_hop_short() -> None:
 
 
 def test_quiet_windows_keep_clear_of_incidents_and_their_baselines() -> None:
-    truth = {
-        "period": {"start": "2026-05-05T04:00:00+00:00", "end": "2026-11-01T04:00:00+00:00"},
-        "incidents": [RULE, OUTAGE],
-        "quiet_periods": [{"start": "2026-08-14T04:00:00+00:00", "end": "2026-08-20T04:00:00+00:00"}],
-    }
+    truth = GroundTruth.model_validate(
+        {
+            "workspace": "demo",
+            "seed": 1,
+            "period": {
+                "start": "2026-05-05T04:00:00+00:00",
+                "end": "2026-11-01T04:00:00+00:00",
+                "time_zone": "America/New_York",
+            },
+            "incidents": [RULE, OUTAGE],
+            "quiet_periods": [{"start": "2026-08-14T04:00:00+00:00", "end": "2026-08-20T04:00:00+00:00"}],
+            "content_issues": {},
+            "search_queries": [],
+        }
+    )
     windows = quiet_windows(truth)
     assert windows
     for start, end in windows:
         before = start - (end - start) - timedelta(days=1)
-        for a, b in [(RULE["start"], RULE["end"]), (OUTAGE["start"], OUTAGE["end"])]:
-            a_day, b_day = a[:10], b[:10]
-            assert end.isoformat() < a_day or before.isoformat() > b_day
+        for incident in (RULE, OUTAGE):
+            assert end < incident.first_day or before > incident.last_day
     # the truth's own quiet period sits right after the rule incident: its baseline overlaps it
     assert all(w[0].isoformat() != "2026-08-14" for w in windows)

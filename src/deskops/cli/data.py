@@ -26,6 +26,7 @@ from deskops.cli._common import (
     err,
     fail,
     out,
+    reported,
 )
 from deskops.domain.models import Role
 from deskops.errors import InvalidInput, NotFound
@@ -60,12 +61,28 @@ def simulate(
         bool,
         typer.Option(help="AI outcomes from running the front-line agent on the customers' messages."),
     ] = False,
+    incidents: Annotated[
+        Path | None,
+        typer.Option(
+            help="A JSON list of the incidents to inject instead of the seed's draw, e.g. "
+            '[{"kind": "channel_outage", "channel": "email", "start": "2026-07-01", "days": 2}]; '
+            "kinds: stale_article (topic), launch_surge (topic), channel_outage (channel), "
+            "guidance_misconfiguration (plan), csat_drop (region); [] for none. See docs/simulator.md.",
+            show_default=False,
+        ),
+    ] = None,
     as_json: Json = False,
 ) -> None:
-    """Build a realistic simulated workspace with injected incidents (deterministic by seed)."""
+    """Build a realistic simulated workspace with injected incidents (deterministic by seed).
+
+    Without --incidents the seed draws five incidents (a stale article, a launch, a
+    channel outage, a misconfigured guidance rule, a region's slow replies): their
+    targets and windows. What they are goes only to the --truth file.
+    """
+    from deskops.simulate.incidents import load_incidents
     from deskops.simulate.workspace import SimulationConfig, simulate_workspace
 
-    with _services(db, as_json=as_json) as services:
+    with reported(as_json=as_json):  # every option is checked before anything is opened or written
         try:
             end_day = date.fromisoformat(end)
         except ValueError:
@@ -78,7 +95,9 @@ def simulate(
             end=end_day,
             time_zone=time_zone,
             workspace=workspace,
+            incidents=load_incidents(incidents) if incidents is not None else None,
         )
+    with _services(db, as_json=as_json) as services:
         oracle = None
         if frontline:
             from deskops.harness.frontline_outcomes import rates

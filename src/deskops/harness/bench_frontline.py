@@ -94,7 +94,7 @@ def run_frontline_bench(
     from deskops.domain.models import Article
     from deskops.frontline.agent import Inquiry
     from deskops.simulate.catalog import TOPICS
-    from deskops.simulate.content import build_content
+    from deskops.simulate.content import MisdirectedRule, StaleChange, build_content
 
     rng = random.Random(seed)
     phrasings = [p for topic in TOPICS for p in topic.phrasings]
@@ -125,9 +125,8 @@ def run_frontline_bench(
                 rng=random.Random(seed),
                 start=now - timedelta(days=90),
                 end=now,
-                stale_topic=TOPICS[0],
-                incident_start=now - timedelta(days=30),
-                guidance_incident=(now - timedelta(days=20), now - timedelta(days=10)),
+                stale=StaleChange(TOPICS[0], now - timedelta(days=30)),
+                misdirected=MisdirectedRule("Starter", now - timedelta(days=20), now - timedelta(days=10)),
             )
             for rule in plan.rules:
                 scope.guidance.save(rule)

@@ -102,6 +102,7 @@ def evaluate_simulated(
     from deskops.analytics import metrics as engine
     from deskops.analytics.catalog import metric as lookup
     from deskops.bootstrap import build
+    from deskops.simulate.truth import load_truth
     from deskops.simulate.workspace import SimulationConfig, simulate_workspace
 
     methods = detectors(threshold)
@@ -110,7 +111,7 @@ def evaluate_simulated(
         config = SimulationConfig(seed=seed, conversations=conversations, days=days)
         with services.uow() as uow:
             simulate_workspace(uow=uow, config=config, truth_path=Path(folder) / "truth.json")
-        truth = json.loads((Path(folder) / "truth.json").read_text())
+        truth = load_truth(Path(folder) / "truth.json")
         tz = ZoneInfo(config.time_zone)
         first, last = config.end - timedelta(days=days), config.end - timedelta(days=1)
         report: dict[str, Any] = {
@@ -152,31 +153,26 @@ def evaluate_simulated(
 
             for name in detector_names:
                 detector = methods[name]
-                found = []
-                for incident in truth["incidents"]:
-                    times, values, counts, days_ = daily(incident["metric"], incident["segment"])
-                    onset = datetime.fromisoformat(incident["start"]).astimezone(tz).date()
-                    until = datetime.fromisoformat(incident["end"]).astimezone(tz).date() + timedelta(days=2)
+                found: list[dict[str, Any]] = []
+                for incident in truth.incidents:
+                    times, values, counts, days_ = daily(incident.metric, incident.filters())
+                    onset, until = incident.first_day, incident.last_day + timedelta(days=2)
                     hits = [
                         e
                         for e in detector(times, values)
-                        if e.direction == incident["direction"] and onset <= days_[e.start] <= until
+                        if e.direction == incident.direction and onset <= days_[e.start] <= until
                     ]
                     found.append(
                         {
-                            "incident": incident["id"],
-                            "metric": incident["metric"],
-                            "segment": incident["segment"],
+                            "incident": incident.id,
+                            "metric": incident.metric,
+                            "segment": incident.filters(),
                             "found": bool(hits),
                             "days_after_onset": (days_[hits[0].start] - onset).days if hits else None,
                         }
                     )
                 quiet = [
-                    (
-                        datetime.fromisoformat(q["start"]).astimezone(tz).date(),
-                        datetime.fromisoformat(q["end"]).astimezone(tz).date(),
-                    )
-                    for q in truth["quiet_periods"]
+                    (q.start.astimezone(tz).date(), q.end.astimezone(tz).date()) for q in truth.quiet_periods
                 ]
                 alarms, quiet_days = 0, sum((b - a).days for a, b in quiet)
                 for metric in HEARTBEAT:

@@ -26,7 +26,7 @@ import statistics
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +38,7 @@ from deskops.changes.review.context import gather
 from deskops.domain.changes import Evidence, ProposalDraft, Review, item_key
 from deskops.simulate.catalog import TOPICS
 from deskops.simulate.content import article_body
+from deskops.simulate.incidents import former_incidents
 from deskops.simulate.workspace import SimulationConfig, simulate_workspace
 
 SPLITS = {"dev": 11, "test": 12}
@@ -679,6 +680,13 @@ def workspace_content(services: Services, workspace: str) -> dict[str, dict[str,
     return out
 
 
+def review_workspace(seed: int, conversations: int, workspace: str, days: int = 90) -> SimulationConfig:
+    """The workspace the labelled proposals are made from: the labels come from its content, not its
+    incidents, so it keeps the five incidents it had when the thresholds were chosen."""
+    config = SimulationConfig(seed=seed, conversations=conversations, days=days, workspace=workspace)
+    return replace(config, incidents=former_incidents(config.period()))
+
+
 def run(
     *,
     services: Services,
@@ -695,7 +703,7 @@ def run(
         if uow.workspaces.find(workspace) is None:
             simulate_workspace(
                 uow=uow,
-                config=SimulationConfig(seed=seed, conversations=conversations, days=90, workspace=workspace),
+                config=review_workspace(seed, conversations, workspace),
                 truth_path=folder / f"{workspace}.json",
             )
     content = workspace_content(services, workspace)

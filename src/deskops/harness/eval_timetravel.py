@@ -21,7 +21,6 @@ workspaces of seeds 1-7 (``dev``); ``test`` seeds start at 101 and are what the 
 
 from __future__ import annotations
 
-import json
 import statistics
 import tempfile
 import time
@@ -30,11 +29,13 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from deskops.bootstrap import build
 from deskops.domain.changes import Actor, ActorKind
 from deskops.domain.models import Role
 from deskops.search.dense import Embedder
+from deskops.simulate.truth import GroundTruth, GuidanceRuleCause, IncidentTruth, load_truth
 from deskops.simulate.workspace import SimulationConfig, simulate_workspace
 
 SPLITS = {"dev": 1, "test": 101}
@@ -93,7 +94,7 @@ def run(
                         truth_path=root / "truth.json",
                     )
                     uow.commit()
-                truth = json.loads((root / "truth.json").read_text())
+                truth = load_truth(root / "truth.json")
 
                 operator = services.operator
                 operator.ask(workspace="demo", question="how are we doing?", actor=EDITOR)  # warm, untimed
@@ -104,14 +105,12 @@ def run(
                     timings.append(time.perf_counter() - began)
                     return answer
 
-                incidents = truth["incidents"]
-                for n, incident in enumerate(incidents):
-                    question = _question(
-                        incident["metric"], incident["direction"], _window(incident), seed + n
-                    )
+                for n, incident in enumerate(truth.incidents):
+                    window = (incident.first_day, incident.last_day)
+                    question = _question(incident.metric, incident.direction, window, seed + n)
                     answer = ask(question)
                     graded.append({"seed": seed, **grade(incident, answer), "question": question})
-                    log(f"seed {seed} {incident['kind']}: {graded[-1]['score']}")
+                    log(f"seed {seed} {incident.id}: {graded[-1]['score']}")
                 for n, (start, end) in enumerate(quiet_windows(truth)):
                     for metric in METRIC_WORDS:
                         question = _question(metric, "either", (start, end), seed + n)
@@ -172,12 +171,13 @@ def run(
 QUIET_LENGTHS = (7, 14)
 
 
-def quiet_windows(truth: dict[str, Any]) -> list[tuple[date, date]]:
+def quiet_windows(truth: GroundTruth) -> list[tuple[date, date]]:
     """The truth's quiet periods, and every week and fortnight stepped through the data, whose window and
     baseline (the period before, of the same length) are clear of every incident (with a day's margin)."""
-    incidents = [_window(i) for i in truth["incidents"]]
-    first, last = _window(truth["period"])
-    candidates = [_window(p) for p in truth["quiet_periods"]]
+    tz = ZoneInfo(truth.period.time_zone)
+    incidents = [(i.first_day, i.last_day) for i in truth.incidents]
+    first, last = _window(truth.period.start, truth.period.end, tz)
+    candidates = [_window(p.start, p.end, tz) for p in truth.quiet_periods]
     for length in QUIET_LENGTHS:
         start = first + timedelta(days=length + 1)
         while start + timedelta(days=length - 1) <= last:
@@ -195,28 +195,21 @@ def quiet_windows(truth: dict[str, Any]) -> list[tuple[date, date]]:
     return clear
 
 
-def grade(incident: dict[str, Any], answer: Any) -> dict[str, Any]:
+def grade(incident: IncidentTruth, answer: Any) -> dict[str, Any]:
     """Score one answer against its incident (see the module's scale)."""
-    kind, evidence = incident["kind"], incident["evidence"]
+    kind, cause = incident.kind, incident.root_cause
     kept = _kept(answer)
     where = kept[0] if kept else ""  # "The change is concentrated in plan=Starter, product_area=billing."
-    segments = [incident["segment"]]
-    if kind == "launch_surge" and "topic" in evidence:
-        segments.append({"topic": evidence["topic"]})
+    segments = [incident.segment.filters()]
+    if kind == "launch_surge":  # the launched topic inside the product area is a sharper segment
+        segments.append({"topic": cause.item})
     segment_right = any(all(f"{k}={v}" in where for k, v in segment.items()) for segment in segments)
-    item = {
-        "channel_outage": incident["segment"].get("channel", "?"),
-        "launch_surge": evidence.get("topic", "?"),
-        "guidance_misconfiguration": evidence.get("guidance_rule", "?"),
-        "csat_drop": incident["segment"].get("region", "?"),
-        "stale_article": evidence.get("article", "?"),
-    }[kind]
+    item = cause.item  # the channel, launched topic, guidance rule, region or article
     causes = kept[1:]
     kind_right = any(CAUSE_WORDS[kind] in c for c in causes)
     item_right = any(CAUSE_WORDS[kind] in c and item in c for c in causes)
-    fix_due = (
-        kind == "guidance_misconfiguration" and "fixed_version" not in evidence
-    ) or kind == "stale_article"
+    still_wrong = isinstance(cause, GuidanceRuleCause) and cause.fixed_version is None
+    fix_due = still_wrong or kind == "stale_article"
     fix_right = not fix_due or _proposed(answer, item)
     if not segment_right:
         score = 0
@@ -227,7 +220,7 @@ def grade(incident: dict[str, Any], answer: Any) -> dict[str, Any]:
     else:
         score = 35
     return {
-        "incident": incident["id"],
+        "incident": incident.id,
         "kind": kind,
         "score": score,
         "segment_right": segment_right,
@@ -250,10 +243,10 @@ def _kept(answer: Any) -> list[str]:
     return [h.statement for b in answer.blocks if b.type == "hypotheses" for h in b.hypotheses if h.kept]
 
 
-def _window(period: dict[str, str]) -> tuple[date, date]:
-    """The days of a truth window (its end is exclusive)."""
-    start = datetime.fromisoformat(period["start"]).date()
-    return start, max(start, datetime.fromisoformat(period["end"]).date() - timedelta(days=1))
+def _window(start: datetime, end: datetime, tz: ZoneInfo) -> tuple[date, date]:
+    """The local days of a truth window (its end is exclusive; a part-day at the end is left out)."""
+    first = start.astimezone(tz).date()
+    return first, max(first, end.astimezone(tz).date() - timedelta(days=1))
 
 
 def _question(metric: str, direction: str, window: tuple[date, date], variant: int) -> str:

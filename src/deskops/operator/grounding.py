@@ -20,7 +20,7 @@ DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
 
 
 def numbers_of(value: Any, out: set[float] | None = None) -> set[float]:
-    """Every number in a tool result (models, dicts, lists, strings with figures in them)."""
+    """Every number in a tool result (models, dicts, lists and their lengths, figures in strings)."""
     out = set() if out is None else out
     if isinstance(value, BaseModel):
         return numbers_of(value.model_dump(mode="json"), out)
@@ -39,6 +39,7 @@ def numbers_of(value: Any, out: set[float] | None = None) -> set[float]:
             numbers_of(item, out)
         return out
     if isinstance(value, list | tuple):
+        out.add(float(len(value)))  # how many a tool returned is a figure it produced ("10 rules")
         for item in value:
             numbers_of(item, out)
     return out

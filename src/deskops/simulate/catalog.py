@@ -2341,6 +2341,28 @@ TOPICS: tuple[Topic, ...] = (
     ),
 )
 
+LAUNCHABLE: tuple[str, ...] = (
+    "shopify_integration",
+    "xero_connection",
+    "quickbooks_sync",
+    "instant_payouts",
+    "currency_conversion",
+    "virtual_cards",
+    "recurring_invoices",
+    "invoice_branding",
+    "biometric_login",
+    "offline_sync",
+    "team_permissions",
+)
+"""Topics about a feature a launch could bring: the launch-surge incident picks one."""
+
+INTEGRATIONS: dict[str, str] = {
+    "shopify_integration": "shopify",
+    "xero_connection": "xero",
+    "quickbooks_sync": "quickbooks",
+}
+"""Topics about connecting an integration, and its name in ``integration_connected`` events."""
+
 
 GREETINGS: tuple[str, ...] = (
     "Hi,",

@@ -26,6 +26,8 @@ from deskops.simulate.catalog import AREAS, TOPICS, Topic
 DAY = timedelta(days=1)
 AUTHORS = ("Maya Lindqvist", "Jonas Weber", "Priya Raman", "Tom Okafor", "Lea Martin")
 
+ENTERPRISE_BILLING_RULE = "gr-enterprise-billing"
+"""The hand-over rule the guidance incident edits to target the wrong plan."""
 # How well content answers a topic (1 = complete and current, 0 = nothing usable).
 QUALITY = {"current": 1.0, "thin": 0.6, "contradicted": 0.7, "stale": 0.3, "missing": 0.0, "draft_only": 0.0}
 
@@ -47,6 +49,25 @@ class TopicCoverage:
         return label
 
 
+@dataclass(frozen=True)
+class StaleChange:
+    """The stale-article incident: a product change ``topic``'s article is never updated for."""
+
+    topic: Topic
+    start: datetime
+    """When the product changed; the article is stale from then to the end of the period."""
+
+
+@dataclass(frozen=True)
+class MisdirectedRule:
+    """The guidance incident: the Enterprise billing hand-over rule edited to target ``plan``."""
+
+    plan: str
+    start: datetime
+    end: datetime
+    """When the rule is put right (no fix is written when this is the end of the period)."""
+
+
 @dataclass
 class ContentPlan:
     articles: list[tuple[datetime, Article]]
@@ -57,10 +78,12 @@ class ContentPlan:
     coverage: dict[str, TopicCoverage]
     handover_topics: set[str]
     """Topics a guidance rule always hands over."""
-    misconfigured_rule: str
-    """External id of the rule the guidance incident edits."""
+    misconfigured_rule: str | None
+    """External id of the rule the guidance incident edits (None: no such incident)."""
     issues: dict[str, list[str]]
     """Known content problems by kind (missing, draft_only, thin, stale, contradicting): ground truth."""
+    product_changes: dict[str, datetime] = field(default_factory=dict)
+    """When each topic's product change happened, for the topics with an article that has one."""
 
 
 def article_body(topic: Topic, *, facts: tuple[str, ...] | None = None, thin: bool = False) -> str:
@@ -104,14 +127,16 @@ def build_content(
     rng: random.Random,
     start: datetime,
     end: datetime,
-    stale_topic: Topic,
-    incident_start: datetime,
-    guidance_incident: tuple[datetime, datetime],
+    stale: StaleChange | None,
+    misdirected: MisdirectedRule | None,
 ) -> ContentPlan:
-    """Plan every content record and each topic's coverage over the simulated period."""
+    """Plan every content record and each topic's coverage over the simulated period.
+
+    ``stale`` and ``misdirected`` are the content side of the stale-article and guidance
+    incidents (None when they do not happen)."""
     topics = list(TOPICS)
-    protected = {stale_topic.key}
-    others = [t for t in topics if t.key not in protected]
+    # The stale incident's topic starts with a current article, so it is none of the known problems.
+    others = [t for t in topics if stale is None or t.key != stale.topic.key]
     rng.shuffle(others)
     missing = {t.key for t in others[:5]}
     draft_only = {t.key for t in others[5:7]}
@@ -123,6 +148,7 @@ def build_content(
 
     articles: list[tuple[datetime, Article]] = []
     coverage: dict[str, TopicCoverage] = {}
+    product_changes: dict[str, datetime] = {}
     serial = iter(range(1, 10_000))
 
     def add(
@@ -170,8 +196,12 @@ def build_content(
             ContentState.published,
         )
         cover = TopicCoverage(topic, external_id, [(created, label)])
-        if topic.change is not None and topic.key != stale_topic.key:
+        if stale is not None and topic.key == stale.topic.key:
+            cover.changes.append((stale.start, "stale"))
+            product_changes[topic.key] = stale.start
+        elif topic.change is not None:
             changed_at = start - rng.randint(30, 100) * DAY
+            product_changes[topic.key] = changed_at
             if topic.key in stale_before:
                 cover.changes.append((changed_at, "stale"))
             else:
@@ -185,8 +215,6 @@ def build_content(
                     ContentState.published,
                     created,
                 )
-        elif topic.key == stale_topic.key:
-            cover.changes.append((incident_start, "stale"))
         coverage[topic.key] = cover
 
     for topic in duplicated:
@@ -248,7 +276,7 @@ def build_content(
         )
 
     articles.sort(key=lambda pair: pair[0])
-    rules, handover_topics, misconfigured = _guidance(start, guidance_incident)
+    rules, handover_topics = _guidance(start, end, misdirected)
     return ContentPlan(
         articles=articles,
         rules=rules,
@@ -256,7 +284,7 @@ def build_content(
         settings=_agent_settings(start, end),
         coverage=coverage,
         handover_topics=handover_topics,
-        misconfigured_rule=misconfigured,
+        misconfigured_rule=ENTERPRISE_BILLING_RULE if misdirected is not None else None,
         issues={
             "missing": sorted(missing),
             "draft_only": sorted(draft_only),
@@ -264,6 +292,7 @@ def build_content(
             "stale": sorted(stale_before),
             "contradicting_duplicates": sorted(contradicting),
         },
+        product_changes=product_changes,
     )
 
 
@@ -279,8 +308,8 @@ def _contradict(note: str) -> str:
 
 
 def _guidance(
-    start: datetime, incident: tuple[datetime, datetime]
-) -> tuple[list[GuidanceRule], set[str], str]:
+    start: datetime, end: datetime, misdirected: MisdirectedRule | None
+) -> tuple[list[GuidanceRule], set[str]]:
     lost_card, closing = find_topic("lost", area="cards"), find_topic("close", area="account")
     created = start - 200 * DAY
     enterprise = {"plan": "Enterprise", "product_area": "billing"}
@@ -314,7 +343,7 @@ def _guidance(
             {"keywords": ["lawyer", "legal action", "regulator", "ombudsman", "press"]},
         ),
         (
-            "gr-enterprise-billing",
+            ENTERPRISE_BILLING_RULE,
             "Enterprise billing questions go to the Enterprise team",
             "Hand over billing questions from Enterprise customers to the Enterprise team.",
             "handover",
@@ -361,17 +390,22 @@ def _guidance(
         )
         for eid, title, body, kind, cond in rules
     ]
+    handover_topics = {lost_card.key, closing.key}
+    if misdirected is None:
+        return built, handover_topics
     # The incident: someone edits the Enterprise rule and picks the wrong plan; it is put
     # right when the window closes. Both edits are ordinary versions in the rule's history.
     broken = built[4].model_copy(
         update={
-            "condition": RuleCondition(plan="Starter", product_area="billing"),
-            "updated_at": incident[0],
+            "condition": RuleCondition(plan=misdirected.plan, product_area="billing"),
+            "updated_at": misdirected.start,
             "version": 2,
         }
     )
-    fixed = built[4].model_copy(update={"updated_at": incident[1], "version": 3})
-    return [*built, broken, fixed], {lost_card.key, closing.key}, "gr-enterprise-billing"
+    if misdirected.end >= end:  # still wrong when the period ends
+        return [*built, broken], handover_topics
+    fixed = built[4].model_copy(update={"updated_at": misdirected.end, "version": 3})
+    return [*built, broken, fixed], handover_topics
 
 
 def _procedures(start: datetime) -> list[Procedure]:

@@ -13,7 +13,7 @@ from datetime import datetime
 import numpy as np
 
 from deskops.simulate.catalog import TOPICS
-from deskops.simulate.content import QUALITY, ContentPlan
+from deskops.simulate.content import QUALITY, ContentPlan, MisdirectedRule
 from deskops.simulate.customers import Customers
 from deskops.simulate.volume import AREA_KEYS, CHANNELS, Arrivals
 
@@ -90,7 +90,7 @@ def decide(
     arrivals: Arrivals,
     customers: Customers,
     content: ContentPlan,
-    guidance_window: tuple[datetime, datetime],
+    misdirected: MisdirectedRule | None,
     slow_region: SlowRegion | None,
     end: datetime,
     frontline: FrontlineRates | None = None,
@@ -129,9 +129,11 @@ def decide(
     topic_keys = np.array([t.key for t in TOPICS])[topic]
     area = arrivals.area
     billing = area == AREA_KEYS.index("billing")
-    in_window = (created >= guidance_window[0].timestamp()) & (created < guidance_window[1].timestamp())
     # The Enterprise billing rule; during the incident it points at the wrong plan.
-    rule_plan = np.where(in_window, "Starter", "Enterprise")
+    rule_plan = np.full(n, "Enterprise", dtype=customers.plan.dtype)
+    if misdirected is not None:
+        in_window = (created >= misdirected.start.timestamp()) & (created < misdirected.end.timestamp())
+        rule_plan[in_window] = misdirected.plan
     legal_threat = rng.random(n) < 0.012
     forced = (billing & (plan == rule_plan)) | legal_threat
     if frontline is None:  # the agent's own rules hand these over when it runs

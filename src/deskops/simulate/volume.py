@@ -142,22 +142,25 @@ def arrivals(
         members = np.array([i for i, t in enumerate(TOPICS) if t.area == key])
         mask = area == a
         topic[mask] = rng.choice(members, int(mask.sum()), p=weights[members])
+    # Drawn with or without the incidents, so leaving one out shifts no other draw.
+    launch_draw = rng.random(candidates)
     if surge is not None:
         # The extra volume in the surging area is about the launched feature.
         launch = np.array([t.key for t in TOPICS]) == surge.topic
         mult = area_mult[day, AREA_KEYS.index(surge.area)]
-        extra = (area == AREA_KEYS.index(surge.area)) & (rng.random(candidates) < 1 - 1 / mult)
+        extra = (area == AREA_KEYS.index(surge.area)) & (launch_draw < 1 - 1 / mult)
         topic[extra] = int(np.flatnonzero(launch)[0])
     channel = rng.choice(len(CHANNELS), candidates, p=CHANNEL_SHARE)
 
     keep = np.ones(candidates, dtype=bool)
+    outage_draw = rng.random(candidates)
     if outage is not None:
         hit = (
             (channel == list(CHANNELS).index(outage.channel))
             & (created >= outage.start.timestamp())
             & (created < outage.end.timestamp())
         )
-        keep &= ~hit | (rng.random(candidates) < outage.kept)
+        keep &= ~hit | (outage_draw < outage.kept)
     survivors = np.flatnonzero(keep)
     if len(survivors) < count:  # pragma: no cover - 15% headroom is far above any outage
         raise RuntimeError("not enough candidate conversations; widen the headroom")

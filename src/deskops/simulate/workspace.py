@@ -18,19 +18,22 @@ import numpy as np
 from deskops.domain.models import validate_time_zone, validate_workspace_name
 from deskops.errors import Conflict, InvalidInput
 from deskops.simulate import catalog
-from deskops.simulate.content import ContentPlan, build_content, find_topic
+from deskops.simulate.content import ContentPlan, build_content
 from deskops.simulate.customers import make_customers
 from deskops.simulate.events import event_rows
 from deskops.simulate.incidents import (
-    Incident,
+    IncidentChoices,
     IncidentPlan,
-    incident_document,
-    quiet_periods,
-    stage_truth,
+    Placed,
+    draw_incidents,
+    inject,
+    place,
+    truth_records,
 )
-from deskops.simulate.outcomes import FrontlineRates, SlowRegion, decide
+from deskops.simulate.outcomes import FrontlineRates, decide
 from deskops.simulate.transcripts import CONVERSATION_COLUMNS, MESSAGE_COLUMNS, TranscriptWriter, add_typos
-from deskops.simulate.volume import Outage, Surge, arrivals
+from deskops.simulate.truth import GroundTruth, LabelledQuery, Period, quiet_periods, stage_truth
+from deskops.simulate.volume import arrivals
 from deskops.store import tables
 from deskops.store.bulk import BulkLoader
 from deskops.store.uow import UnitOfWork
@@ -59,6 +62,8 @@ class SimulationConfig:
     """The simulated period ends at local midnight starting this day (exclusive)."""
     time_zone: str = "America/New_York"
     workspace: str = "demo"
+    incidents: IncidentChoices | None = None
+    """The incidents to inject (``--incidents FILE``); None draws five from the seed (``draw_incidents``)."""
 
     def __post_init__(self) -> None:
         if self.conversations < 1:
@@ -67,6 +72,24 @@ class SimulationConfig:
             raise InvalidInput("--days must be between 14 and 3650 (incidents need room)")
         validate_time_zone(self.time_zone)
         validate_workspace_name(self.workspace)
+        self.placed()  # chosen incidents outside the period or colliding fail here, before any write
+
+    def period(self) -> IncidentPlan:
+        """The simulated period: local midnights in the workspace's time zone, as UTC."""
+        tz = ZoneInfo(self.time_zone)
+        end = datetime.combine(self.end, datetime.min.time(), tz).astimezone(UTC)
+        start = datetime.combine(self.end - timedelta(days=self.days), datetime.min.time(), tz).astimezone(
+            UTC
+        )
+        return IncidentPlan(start, end, tz)
+
+    def choices(self) -> IncidentChoices:
+        """The incidents this workspace gets: the chosen ones, else the seed's draw."""
+        return self.incidents if self.incidents is not None else draw_incidents(self.seed, self.period())
+
+    def placed(self) -> list[Placed]:
+        """The incidents with their windows; InvalidInput when one does not fit the period."""
+        return place(self.choices(), self.period())
 
 
 @dataclass
@@ -105,40 +128,30 @@ def simulate_workspace(
     front-line agent on the topics' opening messages against the help center as it stands.
     """
     began = time.perf_counter()
+    period = config.period()
+    injected = inject(config.placed())
     try:
         truth_path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise InvalidInput(f"cannot write the ground truth to {truth_path}: {exc.strerror}") from None
     if truth_path.is_dir() or not os.access(truth_path.parent, os.W_OK):
         raise InvalidInput(f"cannot write the ground truth to {truth_path}")
-    tz = ZoneInfo(config.time_zone)
-    end = datetime.combine(config.end, datetime.min.time(), tz).astimezone(UTC)
-    start = (datetime.combine(config.end - timedelta(days=config.days), datetime.min.time(), tz)).astimezone(
-        UTC
-    )
-    plan = IncidentPlan(start, end)
+    tz, start, end = period.time_zone, period.start, period.end
     rng = np.random.default_rng(config.seed)
     py_rng = random.Random(config.seed)
 
-    stale_topic = find_topic("payout_timing")
-    launch_topic = find_topic("shopify", area="integrations")
-    outage = Outage("whatsapp", plan.at(0.2), plan.at(0.2) + plan.length(1.5))
-    surge = Surge("integrations", launch_topic.key, plan.at(0.35), plan.at(0.35) + plan.length(10), peak=3.0)
-    guidance_window = (plan.at(0.5), plan.at(0.5) + plan.length(9))
-    slow = SlowRegion("EU", plan.at(0.65), plan.at(0.65) + plan.length(10))
-    stale_start = plan.at(0.8)
-
     content = build_content(
-        rng=py_rng,
-        start=start,
-        end=end,
-        stale_topic=stale_topic,
-        incident_start=stale_start,
-        guidance_incident=guidance_window,
+        rng=py_rng, start=start, end=end, stale=injected.stale, misdirected=injected.misdirected
     )
     customers = make_customers(rng, count=max(20, config.conversations // 5), start=start, end=end)
     arrived = arrivals(
-        rng, count=config.conversations, start=start, days=config.days, tz=tz, surge=surge, outage=outage
+        rng,
+        count=config.conversations,
+        start=start,
+        days=config.days,
+        tz=tz,
+        surge=injected.surge,
+        outage=injected.outage,
     )
     rates = frontline(content, start, end) if frontline is not None else None
     outcomes = decide(
@@ -146,8 +159,8 @@ def simulate_workspace(
         arrivals=arrived,
         customers=customers,
         content=content,
-        guidance_window=guidance_window,
-        slow_region=slow,
+        misdirected=injected.misdirected,
+        slow_region=injected.slow,
         end=end,
         frontline=rates,
     )
@@ -189,24 +202,23 @@ def simulate_workspace(
         start=start,
         end=end,
         count=config.conversations // 3,
-        surge=surge,
-        stale_start=stale_start,
+        surge=injected.surge,
+        payouts_changed=content.product_changes.get("payout_timing", start),
     )
     loader.append(tables.events, ("id", "name", "occurred_at", "customer_id", "properties"), events)
     scope.revisions.bump(rewrite=True)  # the bulk path bypasses the repositories that bump it
 
-    incidents = _incidents(content, stale_topic.key, stale_start, end, surge, outage, guidance_window, slow)
-    truth = {
-        "workspace": config.workspace,
-        "seed": config.seed,
-        "period": {"start": start.isoformat(), "end": end.isoformat(), "time_zone": config.time_zone},
-        "incidents": [incident_document(i) for i in incidents],
-        "quiet_periods": quiet_periods(start, end, incidents),
-        "content_issues": content.issues,
-        "search_queries": search_queries(py_rng, content),
-    }
-    if rates is not None:
-        truth["frontline"] = rates.summary
+    incidents = truth_records(injected, content, period)
+    truth = GroundTruth(
+        workspace=config.workspace,
+        seed=config.seed,
+        period=Period(start=start, end=end, time_zone=config.time_zone),
+        incidents=incidents,
+        quiet_periods=quiet_periods(start, end, incidents),
+        content_issues=content.issues,
+        search_queries=search_queries(py_rng, content),
+        frontline=dict(rates.summary) if rates is not None else None,
+    )
     staged = stage_truth(truth_path, truth)
     try:
         uow.commit()
@@ -229,77 +241,7 @@ def simulate_workspace(
     )
 
 
-def _incidents(
-    content: ContentPlan,
-    stale_topic: str,
-    stale_start: datetime,
-    end: datetime,
-    surge: Surge,
-    outage: Outage,
-    guidance_window: tuple[datetime, datetime],
-    slow: SlowRegion,
-) -> list[Incident]:
-    stale = find_topic(stale_topic)
-    assert stale.change is not None
-    return [
-        Incident(
-            "outage-whatsapp",
-            "channel_outage",
-            outage.start,
-            outage.end,
-            {"channel": outage.channel},
-            "conversation_volume",
-            "down",
-            f"The {outage.channel} channel stopped delivering messages.",
-            {"channel": outage.channel},
-        ),
-        Incident(
-            "launch-shopify",
-            "launch_surge",
-            surge.start,
-            surge.end,
-            {"product_area": surge.area},
-            "conversation_volume",
-            "up",
-            f"Launch of the {surge.topic.replace('_', ' ')} feature brought a wave of questions.",
-            {"topic": surge.topic},
-        ),
-        Incident(
-            "guidance-starter-billing",
-            "guidance_misconfiguration",
-            *guidance_window,
-            {"plan": "Starter", "product_area": "billing"},
-            "escalation_rate",
-            "up",
-            "The Enterprise billing hand-over rule was edited to target the Starter plan by mistake.",
-            {"guidance_rule": content.misconfigured_rule, "bad_version": 2, "fixed_version": 3},
-        ),
-        Incident(
-            "csat-eu",
-            "csat_drop",
-            slow.start,
-            slow.end,
-            {"region": slow.region},
-            "csat_average",
-            "down",
-            f"Human first replies in {slow.region} were {slow.factor:g}x slower (staffing gap).",
-            {"metric": "human_first_reply_wait"},
-        ),
-        Incident(
-            "stale-payouts",
-            "stale_article",
-            stale_start,
-            end,
-            {"topic": stale_topic},
-            "escalation_rate",
-            "up",
-            f"Product change ('{stale.change[1]}') left the article stating '{stale.change[0]}'.",
-            {"article": content.coverage[stale_topic].article_id, "new_fact": stale.change[1]},
-        ),
-    ]
-
-
-def search_queries(r: random.Random, content: ContentPlan) -> list[dict[str, Any]]:
+def search_queries(r: random.Random, content: ContentPlan) -> list[LabelledQuery]:
     """Customer phrasings labelled with the published articles that answer them (none: abstain)."""
     queries = []
     for topic in catalog.TOPICS:
@@ -309,8 +251,8 @@ def search_queries(r: random.Random, content: ContentPlan) -> list[dict[str, Any
             {a.external_id for _, a in content.articles if a.title == f"FAQ: {topic.title.lower()}"}
         )
         for phrasing in topic.phrasings:
-            queries.append({"query": phrasing, "topic": topic.key, "relevant": relevant, "typo": False})
+            queries.append(LabelledQuery(query=phrasing, topic=topic.key, relevant=relevant, typo=False))
             misspelt = add_typos(r, phrasing) if r.random() < 0.25 else phrasing
             if misspelt != phrasing:
-                queries.append({"query": misspelt, "topic": topic.key, "relevant": relevant, "typo": True})
+                queries.append(LabelledQuery(query=misspelt, topic=topic.key, relevant=relevant, typo=True))
     return queries
