@@ -59,6 +59,7 @@ content_app = typer.Typer(
 )
 review_app = typer.Typer(help="Reviewer findings: feedback and statistics.", no_args_is_help=True)
 audit_app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=True)
+frontline_app = typer.Typer(help="The front-line AI agent's confidence model.", no_args_is_help=True)
 for group, name in (
     (workspace_app, "workspace"),
     (member_app, "member"),
@@ -72,5 +73,6 @@ for group, name in (
     (content_app, "content"),
     (review_app, "review"),
     (audit_app, "audit"),
+    (frontline_app, "frontline"),
 ):
     app.add_typer(group, name=name)
