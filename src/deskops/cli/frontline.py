@@ -112,11 +112,18 @@ def _render_answer(d: dict[str, Any]) -> None:
     out.print(d["reply"], highlight=False)
     trace = d["trace"]
     err.print(
-        f"confidence {trace['confidence']:.2f} (threshold {trace['threshold']:.2f}), "
+        f"chance of a right answer {trace['confidence']:.2f} (threshold {trace['threshold']:.2f}), "
         f"{trace['latency_ms']:.0f} ms, {trace['model']}"
         + (f", trace {d['trace_id']}" if d["trace_id"] else ""),
         highlight=False,
     )
+    if trace.get("calibration"):
+        calibration = trace["calibration"]
+        err.print(
+            f"judged {calibration['article']} with the {calibration['model']}; "
+            f"drivers: {', '.join(calibration['drivers'])}",
+            highlight=False,
+        )
 
 
 @app.command()
