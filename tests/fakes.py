@@ -71,6 +71,9 @@ class FakeArticles(ArticleRepository):
     def current_versions(self) -> dict[str, int]:
         return {k: a.version for k, a in self.items.items()}
 
+    def get_many(self, external_ids: list[str]) -> list[ArticleVersion]:
+        return [self.items[e] for e in external_ids if e in self.items]
+
 
 class FakeGuidance(GuidanceRepository):
     def __init__(self) -> None:
@@ -129,6 +132,9 @@ class FakeConversations(ConversationRepository):
 
     def citation_topics(self, *, recent: int = 20_000) -> dict[str, dict[str, int]]:
         return self.citations_by_article
+
+    def resolved_citations(self, *, recent: int = 20_000, per_article: int = 50) -> dict[str, list[str]]:
+        return {}
 
 
 class FakeRevisions(RevisionRepository):

@@ -130,6 +130,7 @@ class Services:
     def frontline(self) -> FrontlineAgent:
         """The customer-facing answer agent, on this workspace's search and (if configured) model."""
         from deskops.frontline.agent import FrontlineAgent
+        from deskops.frontline.questions import KnownQuestions
 
         search = self.search
         return FrontlineAgent(
@@ -139,6 +140,9 @@ class Services:
             ),
             model=self.llm,
             embed=search.encode_query,
+            known_questions=KnownQuestions(
+                embed_texts=search.embed_texts, document_vectors=search.document_vectors
+            ),
         )
 
     @cached_property

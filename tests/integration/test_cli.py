@@ -398,14 +398,44 @@ def test_eval_anomalies_command() -> None:
 
 @pytest.mark.skipif(not (SHARED / "banking77").exists(), reason="shared data set Banking77 not found")
 def test_eval_frontline_command() -> None:
-    report, _ = deskops("eval", "frontline", "--max-queries", "60", "--json")
+    from deskops.frontline.confidence import shipped
+
+    report, _ = deskops(
+        "eval",
+        "frontline",
+        "--seeds",
+        "0,1",
+        "--max-queries",
+        "60",
+        "--history",
+        "5",
+        "--no-simulated",
+        "--json",
+    )
     assert report["questions"]["in_scope"] + report["questions"]["out_of_scope"] == 60
-    curve = report["curve"]
-    assert [p["threshold"] for p in curve] == sorted(p["threshold"] for p in curve)
-    # Raising the threshold can only hand more over.
-    recalls = [p["out_of_scope_handover_recall"] for p in curve]
-    assert recalls == sorted(recalls) and curve[0]["in_scope_answer_rate"] == 1.0
-    assert report["chosen_threshold"] in [p["threshold"] for p in curve]
+    assert [r["seed"] for r in report["seeds"]] == [0, 1] and "simulated" not in report
+    assert report["help_center"] == report["seeds"][0]["help_center"]
+    assert report["help_center"]["history_per_article"] == 5
+    for seed in report["seeds"]:
+        curve = seed["curve"]
+        assert [p["threshold"] for p in curve] == sorted(p["threshold"] for p in curve)
+        # Raising the threshold can only hand more over.
+        recalls = [p["out_of_scope_handover_recall"] for p in curve]
+        assert recalls == sorted(recalls) and curve[0]["in_scope_answer_rate"] == 1.0
+        assert 0.0 <= seed["calibration"]["ece"] <= 1.0 and seed["calibration"]["questions"] == 60
+        assert seed["at_shipped_default"]["threshold"] == shipped().threshold
+    # The threshold is the shipped default, chosen on development data, never on these questions.
+    assert report["chosen_threshold"] == shipped().threshold
+    assert report["at_chosen_threshold"] == report["seeds"][0]["at_shipped_default"]
+    assert report["targets_met"] == all(
+        s["at_shipped_default"]["in_scope_correct_rate"] >= 0.8
+        and s["at_shipped_default"]["out_of_scope_handover_recall"] >= 0.7
+        and (s["at_shipped_default"]["in_scope_accuracy_when_answered"] or 0) >= 0.93
+        for s in report["seeds"]
+    )
+    for option, value in (("--seeds", "one,two"), ("--history", "-1"), ("--max-queries", "0")):
+        failure, _ = deskops("eval", "frontline", option, value, "--json", expect=1)
+        assert option in failure["error"] and "\n" not in failure["error"]
 
 
 def test_bench_frontline_command() -> None:

@@ -6,7 +6,10 @@ the test embedder in place of the model. Here the same commands run in-process w
 same embedder; volatile values (timings, timestamps, tokens, the work folder) are masked
 in both, everything else — keys, their order, every value — must be identical. The one
 deliberate change since: replay's top-level ``topic`` is the filter asked for (it used to
-leak the last conversation's topic).
+leak the last conversation's topic). And since the front-line agent's confidence became a calibrated
+probability, ``answer``, ``answer_procedure``, ``traces`` and ``replay`` were recaptured: their
+traces gained ``calibration`` and their confidences changed meaning (with the test embedder, the
+default model — fitted with the real one — is unsure of the payout question, so it hands over).
 """
 
 from __future__ import annotations

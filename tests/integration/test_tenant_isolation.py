@@ -285,6 +285,8 @@ BATTERY: dict[str, Battery] = {
             segment={"plan": "beta", "channel": "chat"},
         ),
         "citation_topics": lambda s: s.conversations.citation_topics(recent=100),
+        "resolved_citations": lambda s: s.conversations.resolved_citations(recent=100, per_article=5),
+        "ai_citations": lambda s: s.conversations.ai_citations(["conv-1"]),
         "citations": lambda s: s.conversations.citations(start=T0 - timedelta(1), end=T0 + timedelta(1)),
         "customer_texts": lambda s: s.conversations.customer_texts(after_id=0, limit=10),
         "customer_texts_of": lambda s: s.conversations.customer_texts_of(["conv-1"]),

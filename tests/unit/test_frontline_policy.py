@@ -30,6 +30,7 @@ from pydantic_ai.models.function import AgentInfo, FunctionModel
 
 from deskops.domain.models import Decision, FrontlineSettings, GuidanceRule, RuleCondition
 from deskops.frontline.agent import CLARIFY_PREFIX, Content, FrontlineAgent, Inquiry
+from deskops.frontline.questions import KnownQuestions
 from deskops.llm.models import LanguageModel
 from deskops.search.service import SearchService
 from deskops.simulate.catalog import TOPICS
@@ -79,7 +80,7 @@ def world() -> tuple[FakeUnitOfWork, SearchService]:
     for procedure in plan.procedures:
         scope.procedures.save(procedure)
     # The test embedder's similarities run lower than the real model's: a threshold to match.
-    scope.agent_settings.save(plan.settings[0][1].model_copy(update={"confidence_threshold": 0.3}))
+    scope.agent_settings.save(plan.settings[0][1].model_copy(update={"confidence_threshold": 0.02}))
     search = SearchService(
         uow_factory=uow, index_root=Path("/nonexistent"), embedder=HashingEmbedder(), conversation_limit=0
     )
@@ -90,11 +91,13 @@ def _agent(world: tuple[FakeUnitOfWork, SearchService], model: ScriptedModel | N
     uow, search = world
     published = [a for a in uow.workspace("demo").articles.list() if a.state.value == "published"]
     index = search.over_articles(published)
+    known = KnownQuestions(embed_texts=search.embed_texts, document_vectors=search.document_vectors)
     return FrontlineAgent(
         uow_factory=uow,
         retrieve=index.retrieve,
         model=model.model if model is not None else None,
         embed=search.encode_query,
+        known_questions=known,
     )
 
 
@@ -354,8 +357,13 @@ def test_secrets_a_customer_volunteers_never_reach_a_trace_or_a_model(world: Any
     model = ScriptedModel(lambda s, u: "HANDOVER")
     conversation = f"conv-{abs(hash(secret))}"
     history = [("customer", SECRETS[secret])]
+    settings = uow.workspace("demo").agent_settings.current().settings
+    # Threshold 0: the model is always asked, so the prompt can be checked whatever the confidence.
+    everything = _content(world, settings=settings.model_copy(update={"confidence_threshold": 0.0}))
     _agent(world, model).reply(
-        "demo", Inquiry(message=message, history=history, conversation_external_id=conversation)
+        "demo",
+        Inquiry(message=message, history=history, conversation_external_id=conversation),
+        content=lambda scope: everything,
     )
     (trace,) = uow.workspace("demo").traces.for_conversation(conversation)
     stored = json.dumps(trace.model_dump(mode="json"))

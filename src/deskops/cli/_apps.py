@@ -62,6 +62,7 @@ audit_app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=Tr
 runs_app = typer.Typer(
     help="The Operator's run log: runs, and their latency and outcome figures.", no_args_is_help=True
 )
+frontline_app = typer.Typer(help="The front-line AI agent's confidence model.", no_args_is_help=True)
 for group, name in (
     (workspace_app, "workspace"),
     (member_app, "member"),
@@ -76,5 +77,6 @@ for group, name in (
     (review_app, "review"),
     (audit_app, "audit"),
     (runs_app, "runs"),
+    (frontline_app, "frontline"),
 ):
     app.add_typer(group, name=name)

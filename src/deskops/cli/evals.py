@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from datetime import date
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -156,40 +158,105 @@ def _sizes(sizes: str, *, as_json: bool) -> list[int]:
 @eval_app.command("frontline")
 def eval_frontline(
     max_queries: Annotated[
-        int | None, typer.Option(help="Ask at most this many Banking77 test questions (stratified).")
+        int | None, typer.Option(help="Ask at most this many Banking77 test questions per seed (stratified).")
     ] = None,
-    seed: Annotated[int, typer.Option(help="Which intents are in scope, and the question sample.")] = 0,
+    seeds: Annotated[
+        str,
+        typer.Option(
+            "--seeds",
+            "--seed",
+            help="Comma-separated seeds: which intents are held out, one help center each.",
+        ),
+    ] = "0,1,2",
+    history: Annotated[
+        int, typer.Option(help="Past resolved conversations per article (0: a help center with no history).")
+    ] = 50,
+    simulated: Annotated[bool, typer.Option(help="Also evaluate on a simulated help center.")] = True,
+    fit_default: Annotated[
+        Path | None,
+        typer.Option(
+            "--fit-default",
+            help="Instead: fit the shipped confidence model and threshold on development data (Banking77 "
+            "training split, simulated help centers) and write them to this JSON file.",
+        ),
+    ] = None,
     as_json: Json = False,
 ) -> None:
-    """Answer accuracy vs hand-over recall/precision over the confidence threshold (Banking77)."""
-    from deskops.harness.eval_frontline import run_frontline_eval
+    """The front-line agent's answers vs hand-overs by probability threshold (Banking77 test split, seeds)."""
+    from deskops.harness.eval_frontline import development_episodes, run_frontline_eval
+    from deskops.harness.eval_frontline import fit_default as fit
 
     with _services(None, as_json=as_json) as services:
         if max_queries is not None:
             _within("--max-queries", max_queries, 1, 100_000)
+        _within("--history", history, 0, 100)
+        chosen = _seeds(seeds)
+        log = lambda line: err.print(line, highlight=False)  # noqa: E731
+        if fit_default is not None:
+            episodes = development_episodes(embedder=services.search.embedder, log=log)
+            shipped = fit(episodes, fitted_at=date.today())
+            try:
+                fit_default.write_text(json.dumps(shipped.model_dump(mode="json"), indent=1) + "\n")
+            except OSError as exc:
+                raise InvalidInput(f"cannot write --fit-default {fit_default}: {exc.strerror}") from None
+            _emit(shipped, as_json=as_json, render=lambda d: out.print_json(json.dumps(d)))
+            return
         document = run_frontline_eval(
+            seeds=chosen,
+            history=history,
             max_queries=max_queries,
-            seed=seed,
-            log=lambda line: err.print(line, highlight=False),
+            simulated=simulated,
+            log=log,
             embedder=services.search.embedder,
         )
     _emit(document, as_json=as_json, render=_render_frontline_eval)
 
 
+def _seeds(text: str) -> list[int]:
+    try:
+        seeds = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise InvalidInput(f"--seeds must be comma-separated integers, got {text!r}") from None
+    if not seeds or len(seeds) > 10 or any(not 0 <= s < 2**31 for s in seeds):
+        raise InvalidInput(f"--seeds must name 1 to 10 non-negative integers, got {text!r}")
+    return seeds
+
+
 def _render_frontline_eval(d: dict[str, Any]) -> None:
-    out.print(
-        f"Banking77: {d['help_center']['articles']} articles in scope, "
-        f"{d['questions']['in_scope']} in-scope and {d['questions']['out_of_scope']} out-of-scope questions"
-    )
-    out.print("threshold  correct(in)  answered(in)  acc|answered  handover recall(out)  handover precision")
-    for p in d["curve"]:
-        mark = " <- chosen" if p["threshold"] == d["chosen_threshold"] else ""
+    out.print(f"model: {d['model']}; shipped threshold {d['chosen_threshold']:.2f}", highlight=False)
+    sections = [(f"Banking77 seed {r['seed']}", r) for r in d["seeds"]]
+    if "simulated" in d:
+        sections.append((f"simulated help center seed {d['simulated']['seed']}", d["simulated"]))
+    for name, r in sections:
         out.print(
-            f"{p['threshold']:9.2f}  {p['in_scope_correct_rate']:11.3f}  {p['in_scope_answer_rate']:12.3f}  "
-            f"{p['in_scope_accuracy_when_answered'] or 0:12.3f}  {p['out_of_scope_handover_recall']:20.3f}  "
-            f"{p['handover_precision'] or 0:18.3f}{mark}",
+            f"\n{name}: {r['help_center']['articles']} articles, {r['questions']['in_scope']} in-scope and "
+            f"{r['questions']['out_of_scope']} out-of-scope questions, ECE {r['calibration']['ece']:.3f}",
             highlight=False,
         )
+        out.print(
+            "threshold  correct(in)  answered(in)  acc|answered  handover recall(out)  handover precision"
+        )
+        for p in r["curve"]:
+            mark = " <- shipped" if abs(p["threshold"] - d["chosen_threshold"]) < 0.025 else ""
+            cells = [
+                p["in_scope_correct_rate"],
+                p["in_scope_answer_rate"],
+                p["in_scope_accuracy_when_answered"],
+                p["out_of_scope_handover_recall"],
+                p["handover_precision"],
+            ]
+            widths = (11, 12, 12, 20, 18)
+            row = "  ".join(f"{c or 0:{w}.3f}" for c, w in zip(cells, widths, strict=True))
+            out.print(f"{p['threshold']:9.2f}  {row}{mark}", highlight=False)
+        at = r["at_shipped_default"]
+        out.print(
+            f"at the shipped default {at['threshold']:.2f}: "
+            f"in-scope correct {at['in_scope_correct_rate']:.3f}, "
+            f"accuracy when answered {at['in_scope_accuracy_when_answered'] or 0:.3f}, "
+            f"hand-over recall {at['out_of_scope_handover_recall'] or 0:.3f}",
+            highlight=False,
+        )
+    out.print(f"\ntargets met on every seed: {d['targets_met']}", highlight=False)
 
 
 @bench_app.command("frontline")

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from deskops.cli._apps import app
+from deskops.cli._apps import app, frontline_app
 from deskops.cli._common import (
     Db,
     Json,
@@ -112,11 +112,18 @@ def _render_answer(d: dict[str, Any]) -> None:
     out.print(d["reply"], highlight=False)
     trace = d["trace"]
     err.print(
-        f"confidence {trace['confidence']:.2f} (threshold {trace['threshold']:.2f}), "
+        f"chance of a right answer {trace['confidence']:.2f} (threshold {trace['threshold']:.2f}), "
         f"{trace['latency_ms']:.0f} ms, {trace['model']}"
         + (f", trace {d['trace_id']}" if d["trace_id"] else ""),
         highlight=False,
     )
+    if trace.get("calibration"):
+        calibration = trace["calibration"]
+        err.print(
+            f"judged {calibration['article']} with the {calibration['model']}; "
+            f"drivers: {', '.join(calibration['drivers'])}",
+            highlight=False,
+        )
 
 
 @app.command()
@@ -225,3 +232,97 @@ def _render_replay(d: dict[str, Any]) -> None:
             f"{r['candidate'] or 0:9.3f}  {r['change'] or 0:+.3f}",
             highlight=False,
         )
+
+
+@frontline_app.command("calibrate")
+def calibrate(
+    workspace: Workspace = "demo",
+    days: Annotated[
+        int, typer.Option(help="Read the closed conversations of this many days, up to the newest one.")
+    ] = 90,
+    limit: Annotated[int, typer.Option(help="Ask at most this many of them again, evenly spread.")] = 2000,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Report the refit without proposing it.")
+    ] = False,
+    as_: Annotated[
+        str | None,
+        typer.Option(
+            "--as", help="Propose as this workspace member (their role applies); default: the local operator."
+        ),
+    ] = None,
+    no_replay: Annotated[
+        bool,
+        typer.Option(
+            "--no-replay", help="Skip the impact reviewer's replay of recent conversations (faster)."
+        ),
+    ] = False,
+    db: Db = None,
+    as_json: Json = False,
+) -> None:
+    """Refit the AI agent's confidence model on this workspace's history; propose it as a settings change."""
+    from datetime import timedelta
+
+    from deskops.changes.proposals import create_proposal
+    from deskops.cli.changes import _actor
+    from deskops.domain.changes import ChangeSet, Evidence, ProposalDraft
+    from deskops.frontline.calibrate import MAX_CONVERSATIONS, refit
+
+    with _services(db, as_json=as_json) as services:
+        _within("--days", days, 1, 3650)
+        _within("--limit", limit, 1, MAX_CONVERSATIONS)
+        with _stage_progress() as stages:
+            services.search.prepare(workspace, progress=stages)
+        with services.uow() as uow, _progress("asking past conversations again", None) as progress:
+            scope = uow.workspace(workspace)
+            actor = _actor(scope, as_)
+            _, newest = scope.stats.conversation_range()
+            if newest is None:
+                raise InvalidInput(f"{workspace} has no conversations to calibrate on")
+            outcome = refit(
+                agent=services.frontline,
+                search=services.search,
+                scope=scope,
+                start=newest - timedelta(days=days),
+                end=newest + timedelta(seconds=1),
+                limit=limit,
+                today=newest.date(),
+                progress=lambda done, total: progress(done),
+            )
+        if outcome.decision == "refit" and outcome.model is not None and not dry_run:
+            draft = ProposalDraft(
+                title="Recalibrate the AI agent's confidence on this workspace's history",
+                description=(
+                    "Replace the AI agent's confidence model with one refit on this workspace's own "
+                    f"conversations: {outcome.reason}."
+                ),
+                rationale=(
+                    "The threshold keeps its meaning (answer when the chance of a right answer is at least "
+                    "it); the refit estimates that chance from this workspace's answered, handed-over and "
+                    "reopened conversations. Guidance rules are still checked first."
+                ),
+                evidence=Evidence(notes=[outcome.reason]),
+                change_set=ChangeSet(settings={"confidence_model": outcome.model.model_dump(mode="json")}),
+            )
+            report = create_proposal(
+                uow=services.uow(),
+                workspace=workspace,
+                draft=draft,
+                actor=actor,
+                reviewing=services.reviewing,
+                replay=not no_replay,
+            )
+            outcome.decision = "proposed"
+            outcome.proposal_id = report.proposal.id
+    _emit(outcome, as_json=as_json, render=_render_calibration)
+
+
+def _render_calibration(d: dict[str, Any]) -> None:
+    out.print(f"[bold]{d['decision']}[/bold]: {d['reason']}", highlight=False)
+    for check in d["protected_topics"]:
+        out.print(
+            f"  protected topic {check['topic']} (rule {check['rule']}): hands over "
+            f"{check['handed_over_now']} of {check['conversations']} now, {check['handed_over_refit']} refit",
+            highlight=False,
+        )
+    if d.get("proposal_id"):
+        out.print(f"proposal {d['proposal_id']}: review it with `deskops proposals show {d['proposal_id']}`")

@@ -268,6 +268,81 @@ class Procedure(_Model):
     version: int = 1
 
 
+CONFIDENCE_FEATURES = (
+    "fused",
+    "margin",
+    "dense",
+    "keyword",
+    "agree",
+    "matched_share",
+    "question",
+    "question_support",
+    "question_lead",
+    "known",
+    "search_first",
+    "length",
+    "short",
+    "topic",
+)
+"""What the front-line agent's confidence model may weigh, for one candidate article (the
+definitions are in ``frontline/confidence.py`` and docs/frontline.md)."""
+
+
+class CalibrationSource(_Model):
+    """Data a confidence model was fitted on: its provenance, checked by a test."""
+
+    dataset: Literal["banking77", "simulated", "workspace"]
+    split: str | None = None
+    """For Banking77 always ``train``: the test split is only ever used to evaluate."""
+    seed: int | None = None
+    """The development episode (which intents are in scope, which questions are asked)."""
+    history: int | None = None
+    """Past resolved conversations per article in that episode's help center."""
+    questions: int = Field(ge=0)
+    """Labelled questions it gave."""
+
+
+class ConfidenceModel(_Model):
+    """A calibrated confidence: P(answering from this article is right) =
+    logistic(intercept + sum of weight x feature).
+
+    The shipped default is fitted on development data only; a workspace refit on its own history
+    (``deskops frontline calibrate``) is stored in the agent's settings, versioned with them.
+    """
+
+    kind: Literal["default", "workspace"] = "workspace"
+    features: list[str] = Field(min_length=1)
+    """Names from ``CONFIDENCE_FEATURES``, in the order of ``weights`` and ``means``."""
+    weights: list[float]
+    intercept: float
+    means: list[float]
+    """Each feature's mean on the data it was fitted on: a trace reads what moved a decision against them."""
+    fitted_on: str = Field(min_length=1, max_length=500)
+    """What it was fitted on, in words."""
+    sources: list[CalibrationSource] = Field(default_factory=list)
+    examples: int = Field(ge=1)
+    """Labelled candidate articles it was fitted on."""
+    fitted_at: Day | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ConfidenceModel:
+        unknown = sorted(set(self.features) - set(CONFIDENCE_FEATURES))
+        if unknown:
+            raise ValueError(f"unknown feature(s) {', '.join(unknown)}; use {', '.join(CONFIDENCE_FEATURES)}")
+        if len(set(self.features)) != len(self.features):
+            raise ValueError("a feature is named twice")
+        if not len(self.weights) == len(self.means) == len(self.features):
+            raise ValueError("features, weights and means must have the same length")
+        if not all(abs(v) < 1e6 for v in [*self.weights, *self.means, self.intercept]):
+            raise ValueError("weights, means and intercept must be finite numbers")
+        return self
+
+    def describe(self) -> str:
+        """One line: which model, when and on what it was fitted."""
+        when = f" {self.fitted_at.isoformat()}" if self.fitted_at else ""
+        return f"{self.kind} (fitted{when} on {self.examples:,} {self.fitted_on})"
+
+
 class FrontlineSettings(_Model):
     """The front-line AI agent's settings document. Unknown keys are refused: a typo must not pass."""
 
@@ -276,7 +351,9 @@ class FrontlineSettings(_Model):
     channels: list[str] | None = None
     """Channels the agent answers on (None: all)."""
     confidence_threshold: float | None = Field(default=None, ge=0.0, le=1.0)
-    """Answer only at this retrieval confidence or above (None: the agent's default)."""
+    """Answer only when the chance that answering is right is at least this (None: the agent's default)."""
+    confidence_model: ConfidenceModel | None = None
+    """The calibrated confidence model (None: the default shipped with deskops)."""
     handover_team: str | None = None
     """Who hand-overs go to, named in the reasons."""
     max_turns: int | None = Field(default=None, ge=1)
@@ -382,6 +459,31 @@ class TopicTrace(_Model):
     """Similar past conversations that voted."""
 
 
+class CandidateTrace(_Model):
+    """One retrieved article the agent judged: its chance of being the right answer, and why."""
+
+    article: str
+    """``article:<id>``."""
+    search_rank: int = Field(ge=1)
+    probability: float
+    features: dict[str, float]
+
+
+class ConfidenceTrace(_Model):
+    """How the agent judged its chance of answering right: the model, the article an answer would come
+    from (the likeliest candidate), and which features moved its probability most."""
+
+    article: str
+    """``article:<id>`` the judgement is about (the one an answer would come from)."""
+    model: str
+    """``default`` or ``workspace`` (a refit on its own history), with when and on how much it was fitted."""
+    drivers: list[str]
+    """The features that moved the probability most from the model's average candidate, strongest
+    first, e.g. ``question 0.91 (+2.10)``: value, then its contribution to the log-odds."""
+    candidates: list[CandidateTrace]
+    """Every retrieved article, in search order, with its probability and features."""
+
+
 class TraceSignals(_Model):
     """What was noticed in the customer's text: kinds, never values."""
 
@@ -433,7 +535,11 @@ class DecisionTrace(_Model):
     topic: TopicTrace | None = None
     signals: TraceSignals = Field(default_factory=TraceSignals)
     confidence: float
+    """The chance that answering is right (calibrated; 0 when nothing was retrieved)."""
     threshold: float
+    """Answer at this chance or above."""
+    calibration: ConfidenceTrace | None = Omitted()
+    """How the confidence was reached (left out when the agent decided before retrieving)."""
     decision: Decision
     reason: str
     reply: str

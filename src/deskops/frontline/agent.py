@@ -10,10 +10,12 @@ For each message the agent, in this order:
 5. applies the guidance rules: a matching handover or forbidden rule hands over;
 6. runs the procedure for the topic, if any: asks for missing data, or hands over with
    the data collected when the next step needs a person or a system;
-7. hands over (or asks a clarifying question, once, for a short vague message) when the
-   retrieval confidence is under the threshold;
-8. answers: extractively offline, or with the configured model, whose answer must pass
-   the grounding check — otherwise it hands over.
+7. judges every retrieved article: the chance that answering from it is right (the
+   calibrated confidence model of ``frontline/confidence.py``), and hands over (or asks a
+   clarifying question, once, for a short vague message) when the likeliest is under the
+   threshold;
+8. answers from the likeliest article: extractively offline, or with the configured model,
+   whose answer must pass the grounding check — otherwise it hands over.
 
 Every reply carries a ``DecisionTrace``; ``reply(..., store=True)`` saves it.
 """
@@ -34,6 +36,8 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from deskops.domain.models import (
     AuthorKind,
+    ConfidenceModel,
+    ConfidenceTrace,
     Decision,
     DecisionTrace,
     FrontlineSettings,
@@ -47,8 +51,9 @@ from deskops.domain.models import (
 from deskops.domain.search import SearchHit
 from deskops.domain.types import Result
 from deskops.errors import NotFound
-from deskops.frontline import compose, policy
+from deskops.frontline import compose, confidence, policy
 from deskops.frontline.guard import injection_signals, without_instructions
+from deskops.frontline.questions import KnownQuestions, QuestionBank
 from deskops.frontline.redact import redact
 from deskops.llm.complete import complete
 from deskops.llm.models import LanguageModel, ModelFailure
@@ -56,10 +61,6 @@ from deskops.search.service import Retrieve
 from deskops.store.repositories import WorkspaceScope
 from deskops.store.uow import UnitOfWork
 
-DEFAULT_THRESHOLD = 0.85
-"""Answer only at this retrieval confidence or above, unless the workspace's settings say otherwise.
-Picked from `deskops eval frontline` (Banking77, 50 intents in scope, 27 held out): it maximises the
-mean of in-scope correct answers and out-of-scope hand-overs, and is the pick for seeds 0, 1 and 2."""
 CLARIFY_PREFIX = "Could you tell me a bit more"
 SHORT_MESSAGE_TERMS = 3
 """A message with at most this many content words is a follow-up or too vague to answer alone."""
@@ -117,6 +118,8 @@ class Content:
     the scope (valid while its unit of work is open); ``FrontlineAgent.content`` through a fresh one."""
     article_topics: dict[str, dict[str, int]] = field(default_factory=dict)
     """For each article, the topics of recent conversations whose AI replies cited it."""
+    questions: QuestionBank = field(default_factory=QuestionBank)
+    """What each published article is known to answer (its title, FAQ and resolved conversations)."""
 
     @classmethod
     def current(cls, scope: WorkspaceScope) -> Content:
@@ -145,7 +148,8 @@ class FrontlineAgent:
         retrieve: Retrieve,
         model: LanguageModel | None = None,
         embed: Callable[[str], np.ndarray] | None = None,
-        threshold: float = DEFAULT_THRESHOLD,
+        threshold: float | None = None,
+        known_questions: KnownQuestions | None = None,
     ) -> None:
         self._uow_factory = uow_factory
         self._retrieve = retrieve
@@ -153,9 +157,19 @@ class FrontlineAgent:
         """Unit-length embedding of a text, for matching messages to what rules and procedures are about."""
         self._intents: dict[str, np.ndarray] = {}
         self.model = model
-        self.threshold = threshold
-        """Used when the workspace's settings do not set ``confidence_threshold``."""
+        self._threshold = threshold
+        self.known_questions = known_questions
+        """Builds each workspace's question bank (None: the confidence model sees no known questions)."""
         self._article_topics: dict[tuple[int, str], tuple[int, dict[str, dict[str, int]]]] = {}
+
+    @property
+    def threshold(self) -> float:
+        """Used when the workspace's settings do not set ``confidence_threshold``: the shipped default."""
+        return self._threshold if self._threshold is not None else confidence.shipped().threshold
+
+    def confidence_model(self, settings: FrontlineSettings) -> ConfidenceModel:
+        """The workspace's refit when its settings hold one, else the shipped default."""
+        return settings.confidence_model or confidence.shipped().model
 
     def using(self, retrieve: Retrieve) -> FrontlineAgent:
         """The same agent (model, embeddings, caches) searching through ``retrieve``: for candidates."""
@@ -195,6 +209,8 @@ class FrontlineAgent:
         if cached is None or cached[0] != revision:
             cached = self._article_topics[key] = (revision, scope.conversations.citation_topics())
         content.article_topics = cached[1]
+        if self.known_questions is not None:
+            content.questions = self.known_questions.bank(scope)
         return content
 
     def reply(
@@ -239,6 +255,7 @@ class FrontlineAgent:
             signals=run.signals,
             confidence=round(run.confidence, 4),
             threshold=run.threshold,
+            calibration=run.calibration,
             decision=decision,
             reason=reason,
             reply=redact(text).text,
@@ -267,6 +284,12 @@ class _Run:
         self.agent, self.workspace, self.inquiry, self.content = agent, workspace, inquiry, content
         self.hits: list[SearchHit] = []
         self.confidence = 0.0
+        """The chance that answering from the likeliest article is right."""
+        self.judgements: list[confidence.Judgement] = []
+        self.chosen: confidence.Judgement | None = None
+        self.calibration: ConfidenceTrace | None = None
+        self.topic_votes: dict[str, float] | None = None
+        """Topic votes of similar past conversations (None: not looked up)."""
         self.citations: list[str] = []
         self.rule_outcomes: list[policy.RuleOutcome] = []
         self.procedure: policy.ProcedureState | None = None
@@ -307,7 +330,7 @@ class _Run:
         response = self.agent._retrieve(
             self.workspace, self.query, PASSAGES, {"kind": "article", "state": "published"}
         )
-        self.hits, self.confidence = response.hits, response.confidence
+        self.hits = response.hits
 
         customer_text = "\n".join(
             [text for author, text in self.inquiry.history if author == "customer"] + [self.inquiry.message]
@@ -329,6 +352,7 @@ class _Run:
                 [*self.inquiry.history, ("customer", self.inquiry.message)]
             ),
         )
+        self._judge(response.query)
         self.rule_outcomes = policy.evaluate(self.content.rules, context)
         for outcome in self.rule_outcomes:
             if outcome.matched and outcome.rule.kind in (RuleKind.handover, RuleKind.forbidden):
@@ -356,7 +380,7 @@ class _Run:
 
         if language != "en" and self.agent.model is None:
             return self._handover(f"the customer writes in {language}; offline answers are in English only")
-        if not self.hits or self.confidence < self.threshold:
+        if self.chosen is None or self.confidence < self.threshold:
             return self._unsure()
         if len(compose.tokenize(self.inquiry.message)) <= VAGUE_TERMS and not self.inquiry.history:
             clarify = self._clarify("the opening message is one or two words")
@@ -364,30 +388,67 @@ class _Run:
                 return clarify
         return self._answer()
 
-    def _topic(self) -> str | None:
-        if self.inquiry.topic is not None:
-            self.topic_trace = TopicTrace(topic=self.inquiry.topic, source="given")
-            return self.inquiry.topic
-        wanted = any(r.condition.topic is not None for r in self.content.rules) or bool(
-            self.content.procedures
+    def _judge(self, searched: str) -> None:
+        """The chance that answering from each retrieved article is right; the likeliest is chosen."""
+        if not self.hits:
+            return
+        model = self.agent.confidence_model(self.content.settings)
+        own = self.inquiry.conversation_external_id
+        features = confidence.candidate_features(
+            hits=self.hits,
+            query=searched,
+            query_vector=self.agent.embed(searched) if self.agent.embed is not None else None,
+            content_words=len(compose.tokenize(searched)),
+            bank=self.content.questions,
+            topic_votes=self.topic_votes,
+            article_topics=self.content.article_topics,
+            excluding=f"conversation:{own}" if own else None,
         )
-        if not wanted:
-            return None
+        self.judgements = confidence.judge(model, self.hits, features)
+        self.chosen = confidence.likeliest(self.judgements)
+        assert self.chosen is not None
+        self.confidence = self.chosen.probability
+        self.calibration = ConfidenceTrace(
+            article=self.chosen.hit.id,
+            model=model.describe(),
+            drivers=confidence.drivers(model, self.chosen.features),
+            candidates=[j.as_trace() for j in self.judgements],
+        )
+
+    def _neighbour_votes(self) -> tuple[dict[str, float], int]:
+        """Topic votes of the most similar past conversations, and how many voted."""
         # Only conversations from before this message (a replay must not see the answer), never itself.
         filters = {"kind": "conversation"}
         if self.inquiry.at is not None:
             filters["until"] = (self.inquiry.at.date() - timedelta(days=1)).isoformat()
         own = f"conversation:{self.inquiry.conversation_external_id}"
         response = self.agent._retrieve(self.workspace, self.opening, TOPIC_NEIGHBOURS + 1, filters)
-        response.hits = [h for h in response.hits if h.id != own][:TOPIC_NEIGHBOURS]
+        hits = [h for h in response.hits if h.id != own][:TOPIC_NEIGHBOURS]
         # Nearer neighbours count more: similarity scores are close together, so weight them
         # exponentially by their distance from the nearest one.
         votes: dict[str, float] = defaultdict(float)
-        nearest = response.hits[0].score if response.hits else 0.0
-        for hit in response.hits:
+        nearest = hits[0].score if hits else 0.0
+        for hit in hits:
             topic = hit.fields.get("topic")
             if topic:
                 votes[topic] += math.exp((hit.score - nearest) / TOPIC_TEMPERATURE)
+        return dict(votes), len(hits)
+
+    def _topic(self) -> str | None:
+        if self.inquiry.topic is not None:
+            self.topic_trace = TopicTrace(topic=self.inquiry.topic, source="given")
+            self.topic_votes = {self.inquiry.topic: 1.0}
+            return self.inquiry.topic
+        wanted = any(r.condition.topic is not None for r in self.content.rules) or bool(
+            self.content.procedures
+        )
+        if not wanted and not self.hits:
+            return None
+        neighbour_votes, neighbours = self._neighbour_votes()
+        self.topic_votes = neighbour_votes  # the confidence model weighs them for every candidate
+        if not wanted:
+            return None
+        votes: dict[str, float] = defaultdict(float, neighbour_votes)
         # The best article votes as much as all the neighbours together, split by the topics of the
         # conversations that cited it.
         cited = (
@@ -399,9 +460,7 @@ class _Run:
                 votes[topic] += weight * count / sum(cited.values())
         total = sum(votes.values())
         if not total:
-            self.topic_trace = TopicTrace(
-                topic=None, source="similar conversations", neighbours=len(response.hits)
-            )
+            self.topic_trace = TopicTrace(topic=None, source="similar conversations", neighbours=neighbours)
             return None
         best = max(votes, key=lambda t: votes[t])
         share = votes[best] / total
@@ -411,7 +470,7 @@ class _Run:
             best=best,
             share=round(share, 3),
             source="similar conversations" + (" and the best article's citations" if cited else ""),
-            neighbours=len(response.hits),
+            neighbours=neighbours,
         )
         return chosen
 
@@ -426,7 +485,7 @@ class _Run:
         return Decision.handover, "I'm passing you to a member of our team who can help with this.", reason
 
     def _unsure(self) -> tuple[Decision, str, str]:
-        below = f"confidence {self.confidence:.2f} is under the threshold {self.threshold:.2f}"
+        below = f"chance of a right answer {self.confidence:.2f} is under the threshold {self.threshold:.2f}"
         if len(compose.tokenize(self.inquiry.message)) <= SHORT_MESSAGE_TERMS:
             clarify = self._clarify(f"{below}, and the message is short")
             if clarify is not None:
@@ -449,8 +508,9 @@ class _Run:
         )
 
     def _answer(self) -> tuple[Decision, str, str]:
+        assert self.chosen is not None
         if self.agent.model is None:
-            best = self.hits[0]
+            best = self.chosen.hit
             article = self.content.article(best.id.removeprefix("article:"))
             if article is None:
                 return self._handover(f"the best article {best.id} is no longer published")
@@ -458,7 +518,8 @@ class _Run:
             return (
                 Decision.answer,
                 compose.extractive_answer(self.inquiry.message, article),
-                f"confidence {self.confidence:.2f} ≥ {self.threshold:.2f}; answered from {best.title!r}",
+                f"chance of a right answer {self.confidence:.2f} ≥ {self.threshold:.2f}; "
+                f"answered from {best.title!r}",
             )
         return self._model_answer()
 
@@ -466,7 +527,10 @@ class _Run:
         model = self.agent.model
         assert model is not None
         self.model_name = model.name
-        passages = [compose.Passage(h.id, h.title, h.section, h.passage) for h in self.hits]
+        # The likeliest article's passage first: the model reads them in order.
+        assert self.chosen is not None
+        ordered = [self.chosen.hit, *(h for h in self.hits if h is not self.chosen.hit)]
+        passages = [compose.Passage(h.id, h.title, h.section, h.passage) for h in ordered]
         wording = [
             r.body
             for r in self.content.rules
@@ -491,5 +555,5 @@ class _Run:
         return (
             Decision.answer,
             text + "\n\nSource: " + "; ".join(sources),
-            f"confidence {self.confidence:.2f} ≥ {self.threshold:.2f}; {grounding.reason}",
+            f"chance of a right answer {self.confidence:.2f} ≥ {self.threshold:.2f}; {grounding.reason}",
         )

@@ -165,6 +165,11 @@ def replay(
     rows = scope.conversations.openings(start=first, end=stop, limit=limit, topic=topic, topics=topics)
     control_content = agent.content(scope)
     candidate_content = apply(control_content, candidate) if candidate else control_content
+    if candidate and candidate.articles and agent.known_questions is not None:
+        # What the edited articles are known to answer: their new titles and FAQs, their past conversations.
+        candidate_content.questions = agent.known_questions.with_articles(
+            workspace, control_content.questions, candidate.articles
+        )
     candidate_agent = (
         agent.using(search.with_articles(workspace, candidate.articles))
         if candidate and candidate.articles

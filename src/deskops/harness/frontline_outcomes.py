@@ -29,6 +29,7 @@ from deskops.domain.models import (
 )
 from deskops.frontline import compose
 from deskops.frontline.agent import Content, FrontlineAgent, Inquiry
+from deskops.frontline.questions import QuestionBank
 from deskops.simulate.catalog import TOPICS
 from deskops.simulate.content import ContentPlan
 from deskops.simulate.outcomes import FrontlineRates
@@ -163,6 +164,7 @@ def _agent(
     """The agent searching this state of the help center, and the content it runs on."""
     index = services.search.over_articles(list(state.values()))
     published = {k: v for k, v in state.items() if v.state == ContentState.published}
+    known = offline.known_questions
     content = Content(
         rules=rules,
         procedures=procedures,
@@ -170,6 +172,12 @@ def _agent(
         article=lambda eid: (
             compose.Article(eid, published[eid].title, published[eid].body) if eid in published else None
         ),
+        # What each article says it answers (no past conversations: nothing has been simulated yet).
+        questions=QuestionBank(
+            {k: v for k, v in known.for_articles(None, list(published.values())).items() if v is not None}
+        )
+        if known is not None
+        else QuestionBank(),
     )
     # No past conversations in a simulation's help center: topic votes come back empty.
     return offline.using(index.retrieve), content

@@ -172,6 +172,19 @@ class HybridIndex:
         self.segments[position] = segment
         return segment
 
+    def vectors_of(self, doc_ids: Sequence[str]) -> dict[str, np.ndarray]:
+        """The embedding of each given document's first live passage (documents not indexed are left out)."""
+        wanted = set(doc_ids)
+        found: dict[str, np.ndarray] = {}
+        for segment in self.segments:
+            if len(found) == len(wanted):
+                break
+            for i in segment.run_starts.tolist():
+                doc_id = segment.chunks[i].doc_id
+                if doc_id in wanted and doc_id not in found and segment.live[i]:
+                    found[doc_id] = segment.vectors[i]
+        return found
+
     @property
     def live_chunks(self) -> int:
         return sum(int(s.live.sum()) for s in self.segments)

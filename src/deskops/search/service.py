@@ -182,6 +182,32 @@ class SearchService:
             index.add("articles", chunks, vectors)
         return ArticleIndex(index, self)
 
+    def document_vectors(self, workspace: str, doc_ids: Sequence[str]) -> dict[str, np.ndarray]:
+        """The index's embedding of each given document (``conversation:<id>``: what its customer wrote),
+        for documents the workspace's index holds; nothing is embedded."""
+        pinned = getattr(self._pins, "indexes", {}).get(workspace)
+        index = pinned[0] if pinned is not None else self.sync(workspace)
+        return index.vectors_of(doc_ids)
+
+    def embed_texts(self, workspace: str | None, texts: Sequence[str]) -> np.ndarray:
+        """Unit embeddings of ``texts`` (one row each) through the workspace's embedding cache (None:
+        this service's in-memory cache): text embedded before, for the index or for this, is not
+        embedded again."""
+        if not texts:
+            return np.zeros((0, self.embedder.dimension), np.float32)
+        cache: EmbeddingStore = self._memory
+        if workspace is not None:
+            with self._uow_factory() as uow:
+                folder = self._folder(uow.workspace(workspace))
+            if folder.path.exists():
+                cache = EmbeddingCache.opened(folder.path / "embeddings.sqlite")
+        try:
+            vectors, _ = embed(self.embedder, list(texts), cache=cache)
+        finally:
+            if isinstance(cache, EmbeddingCache):
+                cache.close()
+        return vectors
+
     def with_articles(self, workspace: str, changed: list[ArticleVersion]) -> Retrieve:
         """Search as if ``changed`` article versions were saved: for replays and experiments.
 

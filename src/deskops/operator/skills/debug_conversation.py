@@ -149,7 +149,7 @@ def _trace_table(trace: DecisionTrace, rerun: bool) -> TableBlock:
     rows: list[list[object]] = [
         ["decision", trace.decision.value],
         ["reason", trace.reason],
-        ["confidence", f"{trace.confidence:.2f} (answers at {trace.threshold:.2f})"],
+        ["chance of a right answer", f"{trace.confidence:.2f} (answers at {trace.threshold:.2f})"],
         ["topic", trace.topic.topic if trace.topic else "–"],
         ["best passages", ", ".join(f"{p.id} {p.score:.2f}" for p in trace.passages[:3]) or "–"],
         ["rules that matched", ", ".join(f"{r.id} v{r.version}" for r in trace.rules if r.matched) or "none"],
@@ -266,14 +266,14 @@ def _content(
         and not any(r.matched for r in trace.rules)
         and not trace.procedure
     ):
-        best = trace.passages[0] if trace.passages else None
+        best = trace.calibration.article if trace.calibration else None
         low = trace.confidence < trace.threshold
         hypotheses.append(
             Hypothesis(
                 statement=(
-                    "No article answers it well enough: the best passage "
-                    f"({best.id if best else 'none'}) gave "
-                    f"confidence {trace.confidence:.2f}, under the {trace.threshold:.2f} needed — a "
+                    "No article answers it well enough: the likeliest "
+                    f"({best or 'none'}) had a chance of a right answer of "
+                    f"{trace.confidence:.2f}, under the {trace.threshold:.2f} needed — a "
                     "content gap "
                     f"on {reading.topic or 'its subject'}."
                 ),

@@ -63,6 +63,7 @@ class Opening:
     plan: str | None
     region: str | None
     text: str
+    reopen_count: int = 0
 
 
 SEGMENT_CONVERSATION_COLUMNS = ("channel", "topic", "product_area", "language", "team", "outcome")
@@ -392,6 +393,34 @@ class ConversationRepository(UpsertByExternalId):
                 counts[topic] = counts.get(topic, 0) + 1
         return out
 
+    def resolved_citations(self, *, recent: int = 20_000, per_article: int = 50) -> dict[str, list[str]]:
+        """For each article, the conversations an AI reply citing it resolved (outcome ``ai_resolved``,
+        never reopened): external ids, newest first, at most ``per_article``.
+
+        Only the ``recent`` newest conversations are read (the search index holds as many).
+        """
+        c, m = t.conversations, t.messages
+        newest = self.max_id()
+        rows = self._conn.execute(
+            sa.select(c.c.id, c.c.external_id, m.c.cited_article_ids)
+            .join_from(m, c, sa.and_(c.c.workspace_id == m.c.workspace_id, c.c.id == m.c.conversation_id))
+            .where(
+                self._where(m),
+                m.c.author_kind == "ai_agent",
+                m.c.conversation_id > newest - recent,
+                c.c.outcome == "ai_resolved",
+                c.c.reopen_count == 0,
+            )
+            .order_by(c.c.id.desc())
+        )
+        out: dict[str, list[str]] = {}
+        for _, external_id, cited in rows:
+            for article in cited or ():
+                found = out.setdefault(article, [])
+                if len(found) < per_article and (not found or found[-1] != external_id):
+                    found.append(external_id)
+        return out
+
     def max_id(self) -> int:
         """The newest conversation's id (ids grow with every insert, and an erased one is never
         handed out again); 0 when there are none."""
@@ -475,6 +504,7 @@ class ConversationRepository(UpsertByExternalId):
                     cu.c.plan,
                     cu.c.region,
                     m.c.text,
+                    c.c.reopen_count,
                 )
                 .join_from(c, first, first.c.conversation_id == c.c.id)
                 .join(
@@ -525,6 +555,24 @@ class ConversationRepository(UpsertByExternalId):
 
     def count_messages(self) -> int:
         return self._count(t.messages)
+
+    def ai_citations(self, external_ids: Sequence[str]) -> dict[str, list[str]]:
+        """The articles AI replies cited in each of these conversations (only those that cited any),
+        in the order first cited."""
+        c, m = t.conversations, t.messages
+        out: dict[str, list[str]] = {}
+        for chunk in batched(list(external_ids), BATCH):
+            rows = self._conn.execute(
+                sa.select(c.c.external_id, m.c.cited_article_ids)
+                .join_from(m, c, sa.and_(c.c.workspace_id == m.c.workspace_id, c.c.id == m.c.conversation_id))
+                .where(self._where(m), c.c.external_id.in_(chunk), m.c.author_kind == "ai_agent")
+                .order_by(c.c.id, m.c.seq)
+            )
+            for external_id, cited in rows:
+                if cited:
+                    found = out.setdefault(external_id, [])
+                    found += [a for a in cited if a not in found]
+        return out
 
 
 def _message_tuples(messages: Sequence[Message]) -> list[tuple[Any, ...]]:
