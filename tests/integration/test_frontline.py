@@ -36,10 +36,9 @@ def services(tmp_path_factory: pytest.TempPathFactory, real_embedder: Any) -> It
         search_conversations=400,
         embedder=real_embedder,
     )
+    config = SimulationConfig(seed=5, conversations=900, days=45).with_former_incidents()
     with built.uow() as uow:
-        simulate_workspace(
-            uow=uow, config=SimulationConfig(seed=5, conversations=900, days=45), truth_path=folder / "t.json"
-        )
+        simulate_workspace(uow=uow, config=config, truth_path=folder / "t.json")
     built.search.rebuild("demo")
     yield built
     built.close()

@@ -27,7 +27,7 @@ def services(tmp_path_factory: pytest.TempPathFactory, real_embedder: Any) -> It
     with built.uow() as uow:
         simulate_workspace(
             uow=uow,
-            config=SimulationConfig(seed=5, conversations=1500, days=40),
+            config=SimulationConfig(seed=5, conversations=1500, days=40).with_former_incidents(),
             truth_path=folder / "t.json",
         )
     built.search.rebuild("demo")

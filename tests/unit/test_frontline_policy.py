@@ -366,9 +366,20 @@ def test_secrets_a_customer_volunteers_never_reach_a_trace_or_a_model(world: Any
         content=lambda scope: everything,
     )
     (trace,) = uow.workspace("demo").traces.for_conversation(conversation)
-    stored = json.dumps(trace.model_dump(mode="json"))
+    stored = " ".join(_strings(trace.model_dump(mode="json")))  # not the figures: 0.4737 holds no cvv
     assert secret not in stored and trace.signals.redacted
     assert model.prompts and all(secret not in system + user for system, user in model.prompts)
+
+
+def _strings(value: Any) -> list[str]:
+    """Every string in a JSON value, keys included."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [t for k, v in value.items() for t in [k, *_strings(v)]]
+    if isinstance(value, list):
+        return [t for v in value for t in _strings(v)]
+    return []
 
 
 def test_a_trace_stays_small_whatever_the_customer_sends(world: Any) -> None:

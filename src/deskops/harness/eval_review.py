@@ -26,7 +26,7 @@ import statistics
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +38,6 @@ from deskops.changes.review.context import gather
 from deskops.domain.changes import Evidence, ProposalDraft, Review, item_key
 from deskops.simulate.catalog import TOPICS
 from deskops.simulate.content import article_body
-from deskops.simulate.incidents import former_incidents
 from deskops.simulate.workspace import SimulationConfig, simulate_workspace
 
 SPLITS = {"dev": 11, "test": 12}
@@ -684,7 +683,7 @@ def review_workspace(seed: int, conversations: int, workspace: str, days: int = 
     """The workspace the labelled proposals are made from: the labels come from its content, not its
     incidents, so it keeps the five incidents it had when the thresholds were chosen."""
     config = SimulationConfig(seed=seed, conversations=conversations, days=days, workspace=workspace)
-    return replace(config, incidents=former_incidents(config.period()))
+    return config.with_former_incidents()
 
 
 def run(

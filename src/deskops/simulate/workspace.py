@@ -7,7 +7,7 @@ import os
 import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -26,6 +26,7 @@ from deskops.simulate.incidents import (
     IncidentPlan,
     Placed,
     draw_incidents,
+    former_incidents,
     inject,
     place,
     truth_records,
@@ -86,6 +87,11 @@ class SimulationConfig:
     def choices(self) -> IncidentChoices:
         """The incidents this workspace gets: the chosen ones, else the seed's draw."""
         return self.incidents if self.incidents is not None else draw_incidents(self.seed, self.period())
+
+    def with_former_incidents(self) -> SimulationConfig:
+        """This configuration with the five fixed incidents of before the seed drew them
+        (``former_incidents``): for rebuilding a workspace an earlier measurement was made on."""
+        return replace(self, incidents=former_incidents(self.period()))
 
     def placed(self) -> list[Placed]:
         """The incidents with their windows; InvalidInput when one does not fit the period."""

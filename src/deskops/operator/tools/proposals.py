@@ -272,9 +272,11 @@ class SettingsChange(Why):
 
 def propose_settings(deps: OperatorDeps, query: SettingsChange) -> ProposalMade:
     """Propose a change to the AI agent's settings (threshold, channels, turn limit ...); an admin decides."""
-    patch = {k: v for k in FrontlineSettings.model_fields if (v := getattr(query, k)) is not None}
+    # The confidence model is refitted from history (`deskops frontline calibrate`), not typed in.
+    editable = [k for k in FrontlineSettings.model_fields if k in SettingsChange.model_fields]
+    patch = {k: v for k in editable if (v := getattr(query, k)) is not None}
     if not patch:
-        raise InvalidInput(f"nothing to change: give one of {', '.join(FrontlineSettings.model_fields)}")
+        raise InvalidInput(f"nothing to change: give one of {', '.join(editable)}")
     return _propose(deps, "AI agent settings: " + ", ".join(sorted(patch)), query, {"settings": patch})
 
 
