@@ -55,11 +55,15 @@ def show_proposal(deps: OperatorDeps, query: ProposalQuery) -> ProposalReport:
 
 def propose_change(deps: OperatorDeps, query: ChangeRequest) -> ProposalReport:
     """Propose a change to articles, rules, procedures or settings: it is reviewed, never applied here."""
+    return store_proposal(deps, query.title, query.description, query.evidence, query.change_set)
+
+
+def store_proposal(
+    deps: OperatorDeps, title: str, description: str, evidence: Evidence, change_set: dict[str, Any]
+) -> ProposalReport:
+    """Store a proposal made in this turn (reviewed by every reviewer, nothing applied); the turn lists it."""
     draft = ProposalDraft(
-        title=query.title,
-        description=query.description,
-        evidence=query.evidence,
-        change_set=parse_change_set(query.change_set),
+        title=title, description=description, evidence=evidence, change_set=parse_change_set(change_set)
     )
     made = create_proposal(
         uow=deps.services.uow(),

@@ -17,15 +17,15 @@ from typing import Any, Literal
 from pydantic import Field, model_validator
 
 from deskops.changes.apply import apply_proposal
-from deskops.changes.changeset import decided_by, parse_change_set, resolve
-from deskops.changes.proposals import create_proposal
+from deskops.changes.changeset import decided_by, resolve
 from deskops.changes.proposals import reject_proposal as reject
-from deskops.domain.changes import Evidence, Proposal, ProposalDraft, ProposalReport, ProposalState
+from deskops.domain.changes import Evidence, Proposal, ProposalReport, ProposalState
 from deskops.domain.models import SEGMENT_KEYS, FrontlineSettings, ProcedureStep, RuleCondition, RuleKind
 from deskops.domain.types import Result
 from deskops.errors import Conflict, InvalidInput
 from deskops.operator.blocks import Block, ProposalBlock
 from deskops.operator.deps import OperatorDeps
+from deskops.operator.tools.changes import store_proposal
 from deskops.operator.tools.reporting import Report, segment_error, table
 
 MAX_BODY = 50_000
@@ -50,22 +50,7 @@ class Why(Result):
 
 
 def _propose(deps: OperatorDeps, title: str, why: Why, change_set: dict[str, Any]) -> ProposalMade:
-    draft = ProposalDraft(
-        title=title[:200],
-        description=why.description,
-        evidence=why.evidence,
-        change_set=parse_change_set(change_set),
-    )
-    made = create_proposal(
-        uow=deps.services.uow(),
-        workspace=deps.workspace,
-        draft=draft,
-        actor=deps.actor,
-        reviewing=deps.services.reviewing,
-        replay=False,
-    )
-    if deps.runner is not None:
-        deps.runner.proposals.append(made.proposal.id)
+    made = store_proposal(deps, title[:200], why.description, why.evidence, change_set)
     with deps.services.uow() as uow:
         role = decided_by(
             resolve(
